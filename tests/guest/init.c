@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The test guest's /init: checks that the virtio-blk device is translated by
+ * an IOMMU, runs a DMA integrity workload through it, watches the IOMMU
+ * page-table counters, runs a device lifecycle (remove, rescan, DMA, remove)
+ * and a kmemleak scan, prints the results as KTAP and powers off.
+ *
+ * Every line meant for the host starts with "init| " and is written with a
+ * single write(2), so the host can pick it out of the console log.
+ *
+ * Parameters come from /proc/cmdline:
+ *   iommutest.domain=DMA|DMA-FQ  expected default-domain type (required)
+ *   iommutest.mib=N              MiB written and read per round (default 8)
+ *   iommutest.rounds=N           DMA rounds (default 3)
+ *   iommutest.lifecycle=0|1      run the device lifecycle (default 1)
+ *   iommutest.seed=N             pattern seed (default 1)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <linux/reboot.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PFX "init| "
+#define MAX_TESTS 16
+
+static int test_no;
+static int failures;
+
+static void out(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	memcpy(buf, PFX, sizeof(PFX) - 1);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + sizeof(PFX) - 1, sizeof(buf) - sizeof(PFX) - 1,
+		      fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n += sizeof(PFX) - 1;
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(1, buf, n) < 0)
+		return;
+}
+
+#define diag(...) out("# " __VA_ARGS__)
+
+static void result(int ok, const char *name)
+{
+	test_no++;
+	if (!ok)
+		failures++;
+	out("%s %d %s", ok ? "ok" : "not ok", test_no, name);
+}
+
+static void skip(const char *name, const char *why)
+{
+	test_no++;
+	out("ok %d %s # SKIP %s", test_no, name, why);
+}
+
+static void msleep(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = 0;
+	return n;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* --- parameters ------------------------------------------------------ */
+
+static char cmdline[4096];
+
+static const char *param(const char *key)
+{
+	static char val[256];
+	size_t kl = strlen(key);
+	const char *p = cmdline;
+
+	while ((p = strstr(p, key))) {
+		if ((p == cmdline || p[-1] == ' ') && p[kl] == '=') {
+			size_t n = strcspn(p + kl + 1, " \n");
+
+			if (n >= sizeof(val))
+				n = sizeof(val) - 1;
+			memcpy(val, p + kl + 1, n);
+			val[n] = 0;
+			return val;
+		}
+		p += kl;
+	}
+	return NULL;
+}
+
+static long param_long(const char *key, long def, long min, long max)
+{
+	const char *v = param(key);
+	char *end;
+	long n;
+
+	if (!v)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 0);
+	if (errno || *end || n < min || n > max) {
+		diag("bad parameter %s=%s (want %ld..%ld), using %ld", key, v,
+		     min, max, def);
+		failures++;
+		return def;
+	}
+	return n;
+}
+
+/* --- counters -------------------------------------------------------- */
+
+static long field(const char *path, const char *name)
+{
+	static char buf[32768];
+	size_t nl = strlen(name);
+	char *p;
+
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (!strncmp(p, name, nl) && (p[nl] == ' ' || p[nl] == ':'))
+			return strtol(p + nl + 1 + strspn(p + nl + 1, " :"),
+				      NULL, 10);
+	}
+	return -1;
+}
+
+static long iommu_pages(void)
+{
+	return field("/proc/vmstat", "nr_iommu_pages");
+}
+
+static long sec_pt_kb(void)
+{
+	return field("/proc/meminfo", "SecPageTables");
+}
+
+static void report_mem(const char *when)
+{
+	long p = iommu_pages();
+
+	/* The host's memory summary reads these lines. */
+	diag("mem %s: nr_iommu_pages=%ld (%ld kB) SecPageTables=%ld kB", when,
+	     p, p < 0 ? -1 : p * (sysconf(_SC_PAGESIZE) / 1024), sec_pt_kb());
+}
+
+/*
+ * Freeing is deferred (flush queue, RCU, device release): poll until the
+ * counter has not moved for a second, or give up after 20 s.
+ */
+static long settled_iommu_pages(void)
+{
+	long last = iommu_pages(), now;
+	int same = 0, i;
+
+	for (i = 0; i < 200 && same < 10; i++) {
+		msleep(100);
+		now = iommu_pages();
+		same = now == last ? same + 1 : 0;
+		last = now;
+	}
+	if (same < 10)
+		diag("nr_iommu_pages did not settle in 20 s (last %ld)", last);
+	return last;
+}
+
+/* --- the device ------------------------------------------------------ */
+
+static char disk[64] = "vda";
+static char bdf[64];
+
+/* Resolve /sys/block/<disk>/device to the PCI function that carries it. */
+static int find_pci_function(void)
+{
+	char link[PATH_MAX], path[128], *p;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device", disk);
+	if (!realpath(path, link))
+		return -errno;
+	/* .../0000:00:03.0/virtio0: the last component that looks like a BDF */
+	bdf[0] = 0;
+	for (p = strtok(link, "/"); p; p = strtok(NULL, "/")) {
+		unsigned int a, b, c, d;
+
+		if (sscanf(p, "%x:%x:%x.%x", &a, &b, &c, &d) == 4)
+			snprintf(bdf, sizeof(bdf), "%s", p);
+	}
+	return bdf[0] ? 0 : -ENODEV;
+}
+
+static int wait_for_disk(unsigned int seconds)
+{
+	char path[128];
+	unsigned int i;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	for (i = 0; i < seconds * 10; i++) {
+		if (!access(path, R_OK | W_OK))
+			return 0;
+		msleep(100);
+	}
+	return -ETIMEDOUT;
+}
+
+static void test_iommu_group(const char *want)
+{
+	char path[PATH_MAX + 64], type[64], grp[PATH_MAX];
+	struct dirent *de;
+	int ungrouped = 0, ok;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	if (!realpath(path, grp)) {
+		diag("%s (the %s disk) has no IOMMU group", bdf, disk);
+		result(0, "iommu_group");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/type", grp);
+	if (read_file(path, type, sizeof(type)) < 0)
+		snprintf(type, sizeof(type), "(unreadable)");
+	ok = !strcmp(type, want);
+	diag("%s (%s) is in %s, default domain %s, expected %s", bdf, disk,
+	     strrchr(grp, '/') + 1, type, want);
+
+	d = opendir("/sys/bus/pci/devices");
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/iommu_group", de->d_name);
+		if (access(path, F_OK)) {
+			diag("PCI device %s has no IOMMU group", de->d_name);
+			ungrouped++;
+		}
+	}
+	if (d)
+		closedir(d);
+	diag("%d PCI device(s) without an IOMMU group", ungrouped);
+	result(ok, "iommu_group");
+}
+
+/* --- DMA integrity --------------------------------------------------- */
+
+/*
+ * The pattern depends only on the seed and the byte offset on the disk, so
+ * data written in one sequence of transfer sizes can be checked when read
+ * back in another.
+ */
+static uint64_t pattern(uint64_t seed, uint64_t off)
+{
+	uint64_t z = seed * 0x9e3779b97f4a7c15ULL ^ off;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void fill(uint64_t *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		buf[i] = pattern(seed, off + i * 8);
+}
+
+/* Transfer sizes cycle through these, so mappings of many sizes are made. */
+static const size_t chunks[] = { 4096, 65536, 1 << 20, 12288, 131072, 512 };
+
+static int dma_round(int fd, size_t bytes, uint64_t seed, char *why, size_t wl)
+{
+	size_t max = 1 << 20, off, n;
+	uint64_t *wbuf, *rbuf;
+	unsigned int c = 0;
+	int ret = -1;
+
+	if (posix_memalign((void **)&wbuf, 4096, max) ||
+	    posix_memalign((void **)&rbuf, 4096, max)) {
+		snprintf(why, wl, "out of memory");
+		return -1;
+	}
+	for (off = 0; off < bytes; off += n) {
+		n = chunks[c++ % 6];
+		if (n > bytes - off)
+			n = bytes - off;
+		fill(wbuf, n, seed, off);
+		if (pwrite(fd, wbuf, n, off) != (ssize_t)n) {
+			snprintf(why, wl, "write of %zu at %zu: %s", n, off,
+				 strerror(errno));
+			goto out;
+		}
+	}
+	if (fdatasync(fd)) {
+		snprintf(why, wl, "fdatasync: %s", strerror(errno));
+		goto out;
+	}
+	/* Read back with a different chunk sequence than the writes. */
+	for (off = 0, c = 3; off < bytes; off += n) {
+		n = chunks[c++ % 6];
+		if (n > bytes - off)
+			n = bytes - off;
+		memset(rbuf, 0xa5, n);
+		if (pread(fd, rbuf, n, off) != (ssize_t)n) {
+			snprintf(why, wl, "read of %zu at %zu: %s", n, off,
+				 strerror(errno));
+			goto out;
+		}
+		fill(wbuf, n, seed, off);
+		if (memcmp(wbuf, rbuf, n)) {
+			size_t i = 0;
+
+			while (i < n / 8 && wbuf[i] == rbuf[i])
+				i++;
+			snprintf(why, wl,
+				 "data mismatch at byte %zu: wrote %016llx read %016llx",
+				 off + i * 8, (unsigned long long)wbuf[i],
+				 (unsigned long long)rbuf[i]);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(wbuf);
+	free(rbuf);
+	return ret;
+}
+
+static int dma_workload(const char *name, long mib, long rounds, long seed)
+{
+	char path[128], why[256] = "";
+	uint64_t size = 0;
+	size_t bytes = (size_t)mib << 20;
+	long r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", disk);
+	fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (fd < 0) {
+		diag("open %s: %s", path, strerror(errno));
+		result(0, name);
+		return -1;
+	}
+	if (ioctl(fd, BLKGETSIZE64, &size) || size < bytes) {
+		diag("%s is %llu bytes, need %zu", path,
+		     (unsigned long long)size, bytes);
+		close(fd);
+		result(0, name);
+		return -1;
+	}
+	for (r = 0; r < rounds; r++) {
+		if (dma_round(fd, bytes, seed + r, why, sizeof(why))) {
+			diag("round %ld (seed %ld): %s", r, seed + r, why);
+			break;
+		}
+	}
+	close(fd);
+	if (r == rounds)
+		diag("%ld round(s) of %ld MiB written and verified through %s",
+		     rounds, mib, path);
+	result(r == rounds, name);
+	return r == rounds ? 0 : -1;
+}
+
+/* --- device lifecycle ------------------------------------------------ */
+
+static int remove_device(void)
+{
+	char path[128];
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", bdf);
+	ret = write_file(path, "1");
+	if (ret)
+		diag("remove %s: %s", bdf, strerror(-ret));
+	return ret;
+}
+
+static int rescan(void)
+{
+	int ret = write_file("/sys/bus/pci/rescan", "1");
+
+	if (ret) {
+		diag("PCI rescan: %s", strerror(-ret));
+		return ret;
+	}
+	ret = wait_for_disk(60);
+	if (ret)
+		diag("/dev/%s did not come back after rescan", disk);
+	return ret;
+}
+
+static void test_lifecycle(long mib, long seed)
+{
+	long first, second;
+
+	if (remove_device()) {
+		result(0, "lifecycle");
+		skip("no_leak_over_domain_life", "lifecycle failed");
+		return;
+	}
+	first = settled_iommu_pages();
+	report_mem("after remove 1");
+	if (rescan() || dma_workload("lifecycle_dma", mib, 1, seed + 100) ||
+	    remove_device()) {
+		result(0, "lifecycle");
+		skip("no_leak_over_domain_life", "lifecycle failed");
+		return;
+	}
+	second = settled_iommu_pages();
+	report_mem("after remove 2");
+	result(!rescan(), "lifecycle");
+	diag("nr_iommu_pages after remove 1: %ld, after remove 2: %ld", first,
+	     second);
+	result(first >= 0 && first == second, "no_leak_over_domain_life");
+	report_mem("after lifecycle");
+}
+
+/* --- kmemleak -------------------------------------------------------- */
+
+static void test_kmemleak(void)
+{
+	const char *k = "/sys/kernel/debug/kmemleak";
+	static char buf[65536];
+	int n, lines = 0;
+	char *p;
+
+	if (access(k, F_OK)) {
+		skip("kmemleak", "no /sys/kernel/debug/kmemleak");
+		return;
+	}
+	if (write_file(k, "scan")) {
+		diag("kmemleak scan failed: %s", strerror(errno));
+		result(0, "kmemleak");
+		return;
+	}
+	n = read_file(k, buf, sizeof(buf));
+	for (p = strtok(n > 0 ? buf : NULL, "\n"); p && lines < 40;
+	     p = strtok(NULL, "\n"), lines++)
+		diag("%s", p);
+	result(n == 0, "kmemleak");
+}
+
+/* --- DMA API debug ---------------------------------------------------- */
+
+/*
+ * dma-debug prints only its first error as a WARN; the counter says whether
+ * there were more.
+ */
+static void test_dma_api_debug(void)
+{
+	const char *f = "/sys/kernel/debug/dma-api/error_count";
+	char buf[32];
+
+	if (read_file(f, buf, sizeof(buf)) < 0) {
+		skip("dma_api_errors", "no CONFIG_DMA_API_DEBUG");
+		return;
+	}
+	diag("DMA-API debug error_count=%s", buf);
+	result(!strcmp(buf, "0"), "dma_api_errors");
+}
+
+/* --- main ------------------------------------------------------------ */
+
+static void setup(void)
+{
+	mkdir("/proc", 0755);
+	mkdir("/sys", 0755);
+	mkdir("/dev", 0755);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+}
+
+int main(void)
+{
+	long mib, rounds, seed, lifecycle;
+	const char *want, *v;
+	int planned;
+
+	setup();
+	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
+	out("KTAP version 1");
+	want = param("iommutest.domain");
+	v = param("iommutest.disk");
+	if (v)
+		snprintf(disk, sizeof(disk), "%s", v);
+	mib = param_long("iommutest.mib", 8, 1, 1024);
+	rounds = param_long("iommutest.rounds", 3, 1, 100);
+	seed = param_long("iommutest.seed", 1, 0, LONG_MAX - 1000);
+	lifecycle = param_long("iommutest.lifecycle", 1, 0, 1);
+	/*
+	 * disk_found, iommu_group, counters_readable, dma_integrity,
+	 * dma_api_errors, kmemleak, and lifecycle_dma, lifecycle,
+	 * no_leak_over_domain_life.
+	 */
+	planned = 6 + (lifecycle ? 3 : 0);
+	out("1..%d", planned);
+	diag("parameters: domain=%s disk=%s mib=%ld rounds=%ld seed=%ld lifecycle=%ld",
+	     want ? want : "(none)", disk, mib, rounds, seed, lifecycle);
+
+	report_mem("boot");
+	if (wait_for_disk(30) || find_pci_function()) {
+		diag("no /dev/%s behind a PCI function", disk);
+		result(0, "disk_found");
+	} else {
+		diag("/dev/%s is PCI function %s", disk, bdf);
+		result(1, "disk_found");
+		if (!want) {
+			diag("iommutest.domain= is missing from the command line");
+			result(0, "iommu_group");
+		} else {
+			test_iommu_group(want);
+		}
+		result(iommu_pages() >= 0 && sec_pt_kb() >= 0,
+		       "counters_readable");
+		dma_workload("dma_integrity", mib, rounds, seed);
+		report_mem("after DMA");
+		if (lifecycle)
+			test_lifecycle(mib, seed);
+	}
+	test_dma_api_debug();
+	test_kmemleak();
+	while (test_no < planned)
+		skip("not_run", "an earlier step failed");
+	diag("init done: %d failure(s)", failures);
+	sync();
+	reboot(LINUX_REBOOT_CMD_POWER_OFF);
+	return 0;
+}

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot one case (a file in tests/cases) under QEMU and judge it.
+# Usage: boot.sh CASE   (the case's kernel must be built)
+#
+# A case file sets KERNEL (a file in tests/kernels), QEMU_MACHINE (machine
+# and IOMMU options), APPEND (kernel command line additions, including the
+# guest init's iommutest.* parameters) and optionally TIMEOUT (seconds) and
+# MEM.  The console log is kept in build/cases/CASE/console.log; results in
+# build/cases/CASE/results.tsv.
+. "$(dirname "$0")/lib.sh"
+
+case=${1:-}
+cdef=$TOP/tests/cases/$case
+[ -n "$case" ] && [ -f "$cdef" ] ||
+	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" | tr '\n' ' '))"
+KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G
+. "$cdef"
+kdef=$TOP/tests/kernels/$KERNEL
+[ -f "$kdef" ] || die "case $case: unknown KERNEL=$KERNEL"
+ARCH=
+. "$kdef"
+image=$BUILD/images/$KERNEL
+kout=$BUILD/out/$KERNEL
+[ -f "$image" ] || die "case $case: kernel $KERNEL is not built (make build KERNEL=$KERNEL)"
+
+case $ARCH in
+x86_64)
+	qemu=qemu-system-x86_64 cc=gcc console=ttyS0 ;;
+arm64)
+	qemu=qemu-system-aarch64 cc=aarch64-linux-gnu-gcc console=ttyAMA0 ;;
+*) die "unsupported ARCH=$ARCH" ;;
+esac
+need "$qemu" "$cc" python3 timeout
+
+dir=$BUILD/cases/$case
+mkdir -p "$dir" "$BUILD/initramfs"
+
+# The initramfs: just /init (static) and /dev/console.
+initrd=$BUILD/initramfs/$ARCH.cpio
+src=$TOP/tests/guest/init.c
+if [ ! -f "$initrd" ] || [ "$src" -nt "$initrd" ] || [ "$kout/usr/gen_init_cpio" -nt "$initrd" ]; then
+	"$cc" -static -O2 -Wall -Wextra -Werror -o "$BUILD/initramfs/init-$ARCH" "$src" \
+		>"$LOGDIR/init-$ARCH.log" 2>&1 || fail_log "building the guest init for $ARCH failed" "$LOGDIR/init-$ARCH.log"
+	cat >"$BUILD/initramfs/$ARCH.list" <<LIST
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+file /init $BUILD/initramfs/init-$ARCH 0755 0 0
+LIST
+	"$kout/usr/gen_init_cpio" "$BUILD/initramfs/$ARCH.list" >"$initrd.tmp" &&
+		mv "$initrd.tmp" "$initrd" || die "gen_init_cpio failed for $ARCH"
+fi
+
+# A fresh disk for the DMA workload.
+rm -f "$dir/disk.img"
+truncate -s 64M "$dir/disk.img"
+
+log=$dir/console.log
+accel=${ACCEL:-tcg}
+cmd=("$qemu" $QEMU_MACHINE -accel "$accel" -smp 2 -m "$MEM" -display none -no-reboot
+	-serial stdio -monitor none
+	-kernel "$image" -initrd "$initrd"
+	-append "console=$console panic=-1 $APPEND"
+	-drive "file=$dir/disk.img,if=none,id=d0,format=raw,cache=none"
+	-device "virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on")
+printf '%q ' "${cmd[@]}" >"$dir/qemu.cmd"
+echo >>"$dir/qemu.cmd"
+
+step "boot $case: $qemu ($accel), timeout ${TIMEOUT}s, log: ${log#$TOP/}"
+s=$(date +%s)
+timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$log" 2>&1
+rc=$?
+took=$(($(date +%s) - s))
+[ $rc -eq 124 ] && echo "harness: QEMU killed after ${TIMEOUT}s" >>"$log"
+
+python3 "$HARNESS/evaluate.py" --case "$case" --log "$log" --config "$kout/.config" \
+	--kunit-py "$TREE/tools/testing/kunit/kunit.py" --exit-status "$rc" \
+	--results "$dir/results.tsv"
+ok=$?
+np=$(grep -c '^PASS' "$dir/results.tsv" 2>/dev/null)
+nf=$(grep -c '^FAIL' "$dir/results.tsv" 2>/dev/null)
+grep -h 'init| # mem ' "$log" | sed 's/^init| # mem /    /' >"$dir/memory.txt"
+if [ $ok -eq 0 ]; then
+	step "boot $case: PASS ($np checks) in ${took}s"
+else
+	step "boot $case: FAIL ($nf of $((np + nf)) checks failed) in ${took}s; console log: ${log#$TOP/}"
+	exit 1
+fi

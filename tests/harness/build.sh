@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build one test kernel out of tree: build.sh NAME (a file in tests/kernels).
+# The .config is tinyconfig plus the kernel's fragments; it is regenerated
+# only when a fragment changes, and every option a fragment asks for is
+# checked to have taken effect.
+. "$(dirname "$0")/lib.sh"
+
+name=${1:-}
+kdef=$TOP/tests/kernels/$name
+[ -n "$name" ] && [ -f "$kdef" ] ||
+	die "unknown kernel '$name' (one of: $(ls "$TOP/tests/kernels" | tr '\n' ' '))"
+ARCH= FRAGMENTS=
+. "$kdef"
+[ -d "$TREE/.git" ] || die "no kernel tree in build/linux: run 'make tree'"
+
+case $ARCH in
+x86_64) cross= image=arch/x86/boot/bzImage target=bzImage ;;
+arm64) cross=aarch64-linux-gnu- image=arch/arm64/boot/Image target=Image ;;
+*) die "kernels/$name: unsupported ARCH=$ARCH" ;;
+esac
+need make "${cross}gcc" ccache flex bison bc
+
+out=$BUILD/out/$name
+log=$LOGDIR/build-$name.log
+mkdir -p "$out" "$LOGDIR"
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
+export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=harness KBUILD_BUILD_HOST=qemu
+jobs=${JOBS:-$(nproc)}
+kmake=(make -C "$TREE" O="$out" ARCH="$ARCH" CROSS_COMPILE="$cross"
+	CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$jobs")
+
+frags=()
+for f in $FRAGMENTS; do
+	[ -f "$TOP/tests/configs/$f.config" ] ||
+		die "kernels/$name names fragment '$f', but tests/configs/$f.config does not exist"
+	frags+=("$TOP/tests/configs/$f.config")
+done
+sum=$(cat "$kdef" "${frags[@]}" | sha1sum | cut -c1-40)
+
+if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$sum" ]; then
+	step "build $name: configuring (tinyconfig + $FRAGMENTS)"
+	{
+		"${kmake[@]}" tinyconfig &&
+			(cd "$out" && "$TREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}") &&
+			"${kmake[@]}" olddefconfig
+	} >"$log" 2>&1 || fail_log "configuring kernel $name failed" "$log"
+	# Every option a fragment sets must be in the final .config.
+	bad=
+	for f in "${frags[@]}"; do
+		while IFS= read -r l; do
+			case $l in
+			CONFIG_*=*)
+				grep -qxF "$l" "$out/.config" ||
+					bad="$bad\n  $(basename "$f"): $l (got: $(grep -E "^(# )?${l%%=*}[= ]" "$out/.config" || echo absent))"
+				;;
+			"# CONFIG_"*" is not set")
+				o=${l#\# }
+				o=${o%% *}
+				grep -q "^$o=" "$out/.config" &&
+					bad="$bad\n  $(basename "$f"): $l (got: $(grep "^$o=" "$out/.config"))"
+				;;
+			esac
+		done <"$f"
+	done
+	if [ -n "$bad" ]; then
+		rm -f "$out/.fragments"
+		printf 'error: kernel %s: options the fragments ask for did not take effect (a missing dependency?):%b\n' "$name" "$bad" >&2
+		exit 1
+	fi
+	echo "$sum" >"$out/.fragments"
+fi
+
+step "build $name: make $target ($ARCH, -j$jobs, log: ${log#$TOP/})"
+s=$(date +%s)
+"${kmake[@]}" "$target" >"$log" 2>&1 || fail_log "building kernel $name failed" "$log"
+mkdir -p "$BUILD/images"
+cp "$out/$image" "$BUILD/images/$name"
+step "build $name: done in $(($(date +%s) - s)) s -> build/images/$name"

@@ -1,0 +1,191 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The Makefile's front end.
+#   check.sh build [KERNEL]        build one kernel, or all
+#   check.sh boot CASE             build the case's kernel, boot the case
+#   check.sh run [CASE]            boot one case, print the memory summary
+#   check.sh check [ARCH]          harness tests, kernels, every case
+#   check.sh harness-test          the harness's own tests
+#   check.sh kunit [DIR] [ARCH]    kunit.py run with a .kunitconfig
+# Every check leaves one row in build/results/results.tsv; "check" ends with
+# the line "N passed, N failed".
+. "$(dirname "$0")/lib.sh"
+
+RES=$BUILD/results
+ALL=$RES/results.tsv
+
+kernel_arch() { (ARCH= && . "$TOP/tests/kernels/$1" && echo "$ARCH"); }
+case_kernel() { (KERNEL= && . "$TOP/tests/cases/$1" && echo "$KERNEL"); }
+all_kernels() { ls "$TOP/tests/kernels"; }
+all_cases() { ls "$TOP/tests/cases"; }
+
+valid_case() {
+	[ -n "$1" ] && [ -f "$TOP/tests/cases/$1" ] ||
+		die "unknown case '$1' (one of: $(all_cases | tr '\n' ' '))"
+}
+
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$ALL"; }
+
+# build_kernel NAME: build it once per run; record the result.
+declare -A BUILT
+build_kernel() {
+	local k=$1
+	[ -n "${BUILT[$k]:-}" ] && return "${BUILT[$k]}"
+	if bash "$HARNESS/build.sh" "$k"; then
+		BUILT[$k]=0
+		record PASS "build/$k" ""
+	else
+		BUILT[$k]=1
+		record FAIL "build/$k" "see build/logs/build-$k.log"
+	fi
+	return "${BUILT[$k]}"
+}
+
+boot_case() {
+	local c=$1 k
+	k=$(case_kernel "$c")
+	if ! build_kernel "$k"; then
+		record FAIL "$c" "not booted: kernel $k did not build"
+		return 1
+	fi
+	rm -f "$BUILD/cases/$c/results.tsv"
+	bash "$HARNESS/boot.sh" "$c"
+	local rc=$?
+	if [ -f "$BUILD/cases/$c/results.tsv" ]; then
+		cat "$BUILD/cases/$c/results.tsv" >>"$ALL"
+	else
+		record FAIL "$c" "boot harness error (see above)"
+	fi
+	return $rc
+}
+
+summary() {
+	local np nf
+	np=$(grep -c '^PASS' "$ALL")
+	nf=$(grep -c '^FAIL' "$ALL")
+	if [ "$nf" -gt 0 ]; then
+		echo "Failed checks:"
+		grep '^FAIL' "$ALL" | cut -f2,3 | sed 's/\t/: /; s/^/  /' | cut -c1-300
+	fi
+	echo "Results: build/results/results.tsv; logs: build/logs, build/cases/*/console.log"
+	echo "Elapsed: $(elapsed)"
+	echo "$np passed, $nf failed"
+	[ "$nf" -eq 0 ]
+}
+
+memory_summary() {
+	local c=$1 f=$BUILD/cases/$1/memory.txt
+	echo "IOMMU page-table memory, case $c (nr_iommu_pages, SecPageTables):"
+	if [ -s "$f" ]; then
+		sed -E 's/^ *//; s/^([^:]*): nr_iommu_pages=([-0-9]+) \(([-0-9]+) kB\) SecPageTables=([-0-9]+) kB/  \1|\2|\3|\4/' "$f" |
+			awk -F'|' 'BEGIN { printf "  %-18s %8s %10s %15s\n", "when", "pages", "kB", "SecPageTables" }
+				   { printf "  %-18s %8s %10s %12s kB\n", $1, $2, $3, $4 }'
+	else
+		echo "  (no figures: the guest did not report any)"
+	fi
+}
+
+start() {
+	mkdir -p "$RES" "$LOGDIR"
+	: >"$ALL"
+}
+
+cmd=${1:-}
+shift
+case $cmd in
+build)
+	start
+	ks=${1:-$(all_kernels)}
+	for k in $ks; do
+		[ -f "$TOP/tests/kernels/$k" ] ||
+			die "unknown kernel '$k' (one of: $(all_kernels | tr '\n' ' '))"
+	done
+	rc=0
+	for k in $ks; do build_kernel "$k" || rc=1; done
+	exit $rc
+	;;
+boot)
+	valid_case "${1:-}"
+	start
+	bash "$HARNESS/deps.sh" "$(kernel_arch "$(case_kernel "$1")")" || exit 1
+	boot_case "$1"
+	summary
+	;;
+run)
+	c=${1:-vtd-strict}
+	valid_case "$c"
+	start
+	bash "$HARNESS/deps.sh" "$(kernel_arch "$(case_kernel "$c")")" || exit 1
+	boot_case "$c"
+	rc=$?
+	memory_summary "$c"
+	summary >/dev/null
+	grep -c '^PASS' "$ALL" | xargs printf 'case %s: %s checks passed, ' "$c"
+	grep -c '^FAIL' "$ALL" | xargs printf '%s failed\n'
+	exit $rc
+	;;
+check)
+	arch=${1:-}
+	case $arch in
+	"" | x86_64 | arm64) ;;
+	*) die "unknown ARCH '$arch' (x86_64 or arm64)" ;;
+	esac
+	start
+	step "check: installing what is missing"
+	bash "$HARNESS/deps.sh" "${arch:-all}" || exit 1
+	step "check: harness self-tests"
+	bash "$HARNESS/selftest.sh" >>"$ALL"
+	grep '^FAIL.*harness/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
+	step "check: assembling the tree"
+	if ! bash "$HARNESS/tree.sh" assemble; then
+		record FAIL tree "build/linux could not be assembled"
+		summary
+		exit 1
+	fi
+	for k in $(all_kernels); do
+		[ -z "$arch" ] || [ "$(kernel_arch "$k")" = "$arch" ] || continue
+		build_kernel "$k"
+	done
+	for c in $(all_cases); do
+		[ -z "$arch" ] || [ "$(kernel_arch "$(case_kernel "$c")")" = "$arch" ] || continue
+		boot_case "$c"
+	done
+	for c in $(all_cases); do
+		[ -s "$BUILD/cases/$c/memory.txt" ] && memory_summary "$c"
+	done
+	summary
+	;;
+harness-test)
+	start
+	bash "$HARNESS/selftest.sh" >>"$ALL"
+	summary
+	;;
+kunit)
+	dir=${1:-} karch=${2:-x86_64}
+	case $karch in
+	x86_64) cross= ;;
+	arm64) cross=--cross_compile=aarch64-linux-gnu- ;;
+	*) die "unknown KUNIT_ARCH '$karch' (x86_64 or arm64)" ;;
+	esac
+	if [ -z "$dir" ]; then
+		[ "$karch" = arm64 ] && dir=drivers/iommu/arm/arm-smmu-v3 || dir=lib/kunit
+	fi
+	[ -f "$TREE/$dir/.kunitconfig" ] || [ -f "$TREE/$dir" ] ||
+		die "no .kunitconfig at build/linux/$dir"
+	bash "$HARNESS/deps.sh" "$karch" || exit 1
+	log=$LOGDIR/kunit-$karch.log
+	mkdir -p "$LOGDIR"
+	step "kunit: kunit.py run --kunitconfig=$dir --arch=$karch (log: ${log#$TOP/})"
+	# shellcheck disable=SC2086
+	(cd "$TREE" && python3 tools/testing/kunit/kunit.py run --kunitconfig="$dir" \
+		--arch="$karch" $cross --build_dir="$BUILD/kunit-$karch" \
+		--jobs="$(nproc)" --make_options CC="ccache ${cross:+aarch64-linux-gnu-}gcc") \
+		>"$log" 2>&1
+	rc=$?
+	grep -E 'Testing complete|PASSED|FAILED|CRASHED' "$log" | tail -15
+	[ $rc -eq 0 ] || fail_log "kunit.py run failed" "$log"
+	;;
+*)
+	die "usage: check.sh build|boot|run|check|harness-test|kunit ..."
+	;;
+esac

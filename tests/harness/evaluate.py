@@ -1,0 +1,251 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge one boot case from its console log.
+
+Usage: evaluate.py --case NAME --log CONSOLE.log --config KERNEL/.config
+                   [--kunit-py PATH] [--exit-status N] [--results OUT.tsv]
+
+Writes one line per check to --results ("PASS<TAB>check<TAB>detail" or
+"FAIL<TAB>..."), prints failures with their log lines, and exits 1 if any
+check failed.  The checks:
+  <case>/console     no WARN, BUG, Oops, KASAN, kmemleak, lockdep or RCU
+                     splat, IOMMU fault or event in the log; QEMU exited by
+                     itself (no hang, no panic)
+  <case>/kunit/<s>   each KUnit suite in the kernel's KTAP passed (a missing
+                     or cut-short KTAP is a failure when CONFIG_KUNIT=y)
+  <case>/selftest/*  the io-pgtable boot selftests the config enables
+  <case>/init/<t>    each test of the guest init's KTAP ("init| " lines)
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+INIT_PREFIX = 'init| '
+
+# Console lines that fail a boot.  Each is (name, regex).
+BAD = [
+    ('WARN', r'WARNING: CPU: \d+ PID: \d+ at |------------\[ cut here \]'),
+    ('BUG', r'\bBUG: |kernel BUG at '),
+    ('Oops', r'\bOops\b|Internal error: '),
+    ('panic', r'Kernel panic - not syncing'),
+    ('KASAN', r'KASAN: '),
+    ('UBSAN', r'UBSAN: '),
+    ('kmemleak', r'kmemleak: \d+ new suspected memory leaks'),
+    ('lockdep', r'possible circular locking dependency|possible recursive locking|'
+                r'inconsistent lock state|suspicious RCU usage|'
+                r'lock held when returning to user space|'
+                r'bad unlock balance|INFO: trying to register non-static key'),
+    ('RCU stall', r'rcu: INFO: .*detected stall|rcu_.* detected stalls|self-detected stall'),
+    ('hung task', r'INFO: task .* blocked for more than'),
+    ('lockup', r'soft lockup|hard LOCKUP'),
+    ('DMA-API', r'DMA-API: .* (device driver|frees|tries|failed|error)'),
+    ('DMAR fault', r'DMAR: \[(DMA|INTR)|DMAR: DRHD: handling fault|DMAR:.*fault reason'),
+    ('AMD-Vi event', r'AMD-Vi: Event logged|AMD-Vi: .*(PAGE_FAULT|ILLEGAL|COMMAND_HARDWARE_ERROR|IO_PAGE_FAULT)'),
+    ('SMMU event', r'arm-smmu(-v3)?.*: (event 0x|EVTQ|Unhandled context fault|unexpected global fault|GERROR)'),
+    ('io-pgtable', r'io-pgtable: selftest: test failed|selftest: failed to allocate'),
+    ('call trace', r'Call [Tt]race:'),
+]
+
+
+def read_lines(path):
+    with open(path, errors='replace') as f:
+        return [l.rstrip('\r\n') for l in f]
+
+
+def config_on(cfg_path, opt):
+    try:
+        with open(cfg_path) as f:
+            return any(l.strip() == f'CONFIG_{opt}=y' for l in f)
+    except OSError:
+        return False
+
+
+class Judge:
+    def __init__(self, case):
+        self.case = case
+        self.rows = []
+
+    def check(self, name, ok, detail=''):
+        self.rows.append(('PASS' if ok else 'FAIL', f'{self.case}/{name}', detail))
+
+    def failed(self):
+        return [r for r in self.rows if r[0] == 'FAIL']
+
+
+def scan_console(j, lines, exit_status):
+    hits = []
+    for i, l in enumerate(lines):
+        if l.startswith(INIT_PREFIX):
+            continue
+        for name, rx in BAD:
+            if re.search(rx, l):
+                hits.append((i + 1, name, l))
+                break
+    detail = ''
+    if hits:
+        detail = '; '.join(f'line {n}: {k}: {l.strip()[:160]}' for n, k, l in hits[:5])
+        if len(hits) > 5:
+            detail += f'; and {len(hits) - 5} more'
+    if exit_status == 124:
+        detail = ('QEMU killed after the timeout (hung boot); ' + detail).rstrip('; ')
+    elif exit_status not in (None, 0):
+        detail = (f'QEMU exited with status {exit_status}; ' + detail).rstrip('; ')
+    done = any(l.startswith(INIT_PREFIX + '# init done') for l in lines)
+    if not done and not detail:
+        detail = 'the guest init never finished (no "init done" line)'
+    j.check('console', not detail and done, detail or 'clean')
+
+
+def parse_ktap(lines):
+    """Minimal KTAP reader for the init's flat list: (results, plan, problems)."""
+    results, plan, problems = [], None, []
+    for l in lines:
+        m = re.match(r'^1\.\.(\d+)$', l)
+        if m:
+            plan = int(m.group(1))
+            continue
+        m = re.match(r'^(ok|not ok) (\d+) (\S+)(?: # (SKIP|TODO)\b(.*))?$', l)
+        if m:
+            results.append((m.group(1) == 'ok', int(m.group(2)), m.group(3),
+                            m.group(4) or ''))
+    if plan is None:
+        problems.append('no KTAP plan line')
+    elif plan != len(results):
+        problems.append(f'plan says {plan} tests, {len(results)} reported (crash?)')
+    return results, plan, problems
+
+
+def judge_init(j, lines):
+    init = [l[len(INIT_PREFIX):] for l in lines if l.startswith(INIT_PREFIX)]
+    if not init:
+        j.check('init', False, 'the guest init printed nothing')
+        return
+    results, plan, problems = parse_ktap(init)
+    for p in problems:
+        j.check('init/ktap', False, p)
+    # The diagnostics printed since the previous result say why a test failed.
+    diags, why = [], []
+    for l in init:
+        if l.startswith('# '):
+            diags.append(l[2:])
+            if not l.startswith('# mem '):
+                why.append(l[2:])
+            continue
+        m = re.match(r'^(ok|not ok) (\d+) (\S+)(?: # (SKIP|TODO)\b.*)?$', l)
+        if not m:
+            continue
+        if m.group(4) == 'SKIP':
+            j.check(f'init/{m.group(3)}', True, 'skipped')
+        else:
+            j.check(f'init/{m.group(3)}', m.group(1) == 'ok', ' | '.join(why)[-400:])
+        why = []
+    m = [d for d in diags if d.startswith('init done: ')]
+    if m and not m[-1].startswith('init done: 0 failure'):
+        j.check('init/done', False, m[-1])
+
+
+def judge_kunit(j, lines, kunit_py):
+    kern = []
+    for l in lines:
+        if l.startswith(INIT_PREFIX):
+            break
+        kern.append(l)
+    if not any('KTAP version' in l or 'TAP version' in l for l in kern):
+        j.check('kunit', False, 'CONFIG_KUNIT=y but no KTAP output before init started (crash?)')
+        return
+    with tempfile.TemporaryDirectory() as d:
+        log = os.path.join(d, 'kernel.log')
+        out = os.path.join(d, 'kunit.json')
+        with open(log, 'w') as f:
+            f.write('\n'.join(kern) + '\n')
+        p = subprocess.run([sys.executable, kunit_py, 'parse', f'--json={out}', log],
+                           capture_output=True, text=True)
+        try:
+            with open(out) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            j.check('kunit', False, f'kunit.py parse failed (exit {p.returncode}): '
+                    + (p.stderr or p.stdout)[-300:])
+            return
+    suites = data.get('sub_groups', [])
+    if not suites:
+        j.check('kunit', False, 'KTAP held no suites')
+    for s in suites:
+        cases = list(kunit_cases(s))
+        bad = [n for n, st in cases if st not in ('PASS', 'SKIP')]
+        ok = bool(cases) and not bad
+        if ok:
+            detail = f'{len(cases)} cases'
+        elif not cases:
+            detail = 'no test cases (crashed?)'
+        else:
+            detail = 'failed or crashed: ' + ', '.join(bad)[:300]
+        j.check(f'kunit/{s.get("name", "?")}', ok, detail)
+    if p.returncode != 0:
+        last = (p.stdout.strip().splitlines() or [''])[-1]
+        j.check('kunit/parse', False, f'kunit.py parse exited {p.returncode}: {last[:200]}')
+
+
+def kunit_cases(group, path=''):
+    """(name, status) of every test case in a kunit.py JSON group, recursively."""
+    for c in group.get('test_cases', []):
+        yield path + c.get('name', '?'), c.get('status', '?')
+    for g in group.get('sub_groups', []):
+        yield from kunit_cases(g, path + g.get('name', '?') + '.')
+
+
+def judge_selftests(j, lines, cfg):
+    if config_on(cfg, 'IOMMU_IO_PGTABLE_LPAE_SELFTEST'):
+        m = [re.search(r'selftest: completed with (\d+) PASS (\d+) FAIL', l) for l in lines]
+        m = [x for x in m if x]
+        if not m:
+            j.check('selftest/io-pgtable-lpae', False, 'no "selftest: completed" line')
+        else:
+            p, f = int(m[-1].group(1)), int(m[-1].group(2))
+            j.check('selftest/io-pgtable-lpae', f == 0 and p > 0, f'{p} PASS {f} FAIL')
+    if config_on(cfg, 'IOMMU_IO_PGTABLE_ARMV7S_SELFTEST'):
+        ok = any(re.search(r'arm-v7s io-pgtable: self test ok', l) for l in lines)
+        j.check('selftest/io-pgtable-armv7s', ok, 'self test ok' if ok else 'no "self test ok" line')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--case', required=True)
+    ap.add_argument('--log', required=True)
+    ap.add_argument('--config', required=True)
+    ap.add_argument('--kunit-py')
+    ap.add_argument('--exit-status', type=int)
+    ap.add_argument('--results')
+    a = ap.parse_args()
+
+    try:
+        lines = read_lines(a.log)
+    except OSError as e:
+        print(f'error: cannot read console log: {e}', file=sys.stderr)
+        return 2
+    j = Judge(a.case)
+    scan_console(j, lines, a.exit_status)
+    if config_on(a.config, 'KUNIT'):
+        if not a.kunit_py:
+            j.check('kunit', False, 'CONFIG_KUNIT=y but no --kunit-py given')
+        else:
+            judge_kunit(j, lines, a.kunit_py)
+    judge_selftests(j, lines, a.config)
+    judge_init(j, lines)
+
+    if a.results:
+        with open(a.results, 'w') as f:
+            for r in j.rows:
+                f.write('\t'.join(r) + '\n')
+    for st, name, detail in j.rows:
+        if st == 'FAIL':
+            print(f'  FAIL {name}: {detail}')
+    return 1 if j.failed() else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,329 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The harness's own tests: it must fail where it must.  Prints one row per
+# test ("PASS<TAB>harness/name<TAB>detail") on stdout; details of failures
+# go to build/logs/harness-test.log.
+. "$(dirname "$0")/lib.sh"
+
+FIX=$HARNESS/fixtures
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+LOG=$LOGDIR/harness-test.log
+mkdir -p "$LOGDIR"
+: >"$LOG"
+KUNIT_PY=$TREE/tools/testing/kunit/kunit.py
+
+row() { printf '%s\tharness/%s\t%s\n' "$1" "$2" "$3"; }
+
+# t NAME DESCRIPTION: run the function t_NAME; its exit status decides.
+t() {
+	local out
+	echo "=== $1" >>"$LOG"
+	if out=$("t_$1" 2>&1); then
+		row PASS "$1" "$2"
+	else
+		row FAIL "$1" "$2: $(echo "$out" | tail -3 | tr '\n' ' ' | cut -c1-250)"
+	fi
+	echo "$out" >>"$LOG"
+}
+
+# --- evaluate.py on recorded console logs --------------------------------
+
+# judge LOG CONFIG [EXIT]: run the evaluator, leave its rows in $TMP/rows.
+judge() {
+	python3 "$HARNESS/evaluate.py" --case fx --log "$1" --config "$2" \
+		--kunit-py "$KUNIT_PY" --exit-status "${3:-0}" --results "$TMP/rows"
+}
+
+# expect_fail CHECK PATTERN: the evaluator failed, and CHECK failed with a
+# detail matching PATTERN.
+expect_fail() {
+	local rc=$1
+	shift
+	[ "$rc" -ne 0 ] || {
+		echo "evaluator passed a bad log"
+		return 1
+	}
+	grep -P "^FAIL\tfx/$1\t.*$2" "$TMP/rows" >/dev/null || {
+		echo "no FAIL row for $1 matching '$2':"
+		cat "$TMP/rows"
+		return 1
+	}
+}
+
+# plant LINE AFTER-LINE-NUMBER: the x86 fixture with LINE inserted.
+plant() {
+	sed "$2a\\$1" "$FIX/vtd-strict.console.log" >"$TMP/planted.log"
+}
+
+t_eval_clean() {
+	judge "$FIX/vtd-strict.console.log" "$FIX/x86_64.config" || {
+		cat "$TMP/rows"
+		return 1
+	}
+	# every expected check is there and passed
+	for c in console kunit/list-kunit-test init/dma_integrity init/no_leak_over_domain_life; do
+		grep -qP "^PASS\tfx/$c\t" "$TMP/rows" || {
+			echo "missing PASS row for $c"
+			return 1
+		}
+	done
+}
+
+t_eval_warn() {
+	plant '[   12.345678] WARNING: CPU: 1 PID: 1 at drivers/iommu/iommu-pages.c:42 iommu_free_pages+0x1/0x2' 200
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? console 'line 201: WARN'
+}
+
+t_eval_kasan() {
+	plant '[   30.000001] BUG: KASAN: use-after-free in dma_pte_clear_level+0x10/0x20' 380
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? console 'KASAN|BUG'
+}
+
+t_eval_dmar_fault() {
+	plant '[   25.100000] DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr 0x1000 [fault reason 0x06] PTE Read access is not set' 370
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? console 'DMAR fault'
+}
+
+t_eval_kmemleak() {
+	plant '[   40.000000] kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)' 395
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? console kmemleak
+}
+
+t_eval_lockdep() {
+	plant '[   10.000000] WARNING: possible circular locking dependency detected' 150
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? console 'lockdep|WARN'
+}
+
+t_eval_kunit_fail() {
+	sed 's/^\(\[[ 0-9.]*\]     \)ok 3 list_test_list_add_tail/\1not ok 3 list_test_list_add_tail/' \
+		"$FIX/vtd-strict.console.log" >"$TMP/k.log"
+	! cmp -s "$TMP/k.log" "$FIX/vtd-strict.console.log" || {
+		echo "fixture has no KUnit line to flip"
+		return 1
+	}
+	judge "$TMP/k.log" "$FIX/x86_64.config"
+	expect_fail $? kunit/list-kunit-test list_test_list_add_tail
+}
+
+t_eval_kunit_crash() {
+	# The kernel's KTAP stops in the middle of a suite: a crash.
+	awk '/list_test_list_del_init_careful/ { print "[   22.500000] ---[ end Kernel panic - not syncing: Fatal exception ]---"; exit } { print }' \
+		"$FIX/vtd-strict.console.log" >"$TMP/k.log"
+	judge "$TMP/k.log" "$FIX/x86_64.config" 1
+	expect_fail $? 'kunit/list-kunit-test|console' '.'
+}
+
+t_eval_init_fail() {
+	sed 's/^init| ok 4 dma_integrity/init| not ok 4 dma_integrity/' \
+		"$FIX/vtd-strict.console.log" >"$TMP/i.log"
+	judge "$TMP/i.log" "$FIX/x86_64.config"
+	expect_fail $? init/dma_integrity '.'
+}
+
+t_eval_init_cut() {
+	# The init stops early (crash or hang): the plan is not met, no "init done".
+	sed '/^init| ok 4 dma_integrity/,$d' "$FIX/vtd-strict.console.log" >"$TMP/i.log"
+	judge "$TMP/i.log" "$FIX/x86_64.config"
+	expect_fail $? 'console|init/ktap' 'init never finished|plan says'
+}
+
+t_eval_hang() {
+	judge "$FIX/vtd-strict.console.log" "$FIX/x86_64.config" 124
+	expect_fail $? console 'hung boot'
+}
+
+t_eval_selftest_fail() {
+	printf 'CONFIG_IOMMU_IO_PGTABLE_LPAE_SELFTEST=y\n' >"$TMP/lpae.config"
+	plant '[    3.000000] arm-lpae io-pgtable: selftest: completed with 100 PASS 2 FAIL' 100
+	judge "$TMP/planted.log" "$TMP/lpae.config"
+	expect_fail $? selftest/io-pgtable-lpae '100 PASS 2 FAIL' || return 1
+	# and a config that enables it but a log without it fails too
+	judge "$FIX/vtd-strict.console.log" "$TMP/lpae.config"
+	expect_fail $? selftest/io-pgtable-lpae 'no "selftest: completed"'
+}
+
+# --- tree.sh on a tiny fake kernel ---------------------------------------
+
+# A fake kernel source and a fake project repo; tree.sh runs with TOP/BUILD
+# pointing at them and KSRC at the fake kernel.
+fake_setup() {
+	rm -rf "$TMP/k" "$TMP/repo"
+	mkdir -p "$TMP/k/drivers/iommu" "$TMP/k/include/linux" "$TMP/repo/drivers/iommu" "$TMP/repo/patches"
+	printf 'kernelversion:\n\t@echo 6.12.0-fake\n' >"$TMP/k/Makefile"
+	printf 'obj-y += iommu.o\n' >"$TMP/k/drivers/iommu/Makefile"
+	printf '/* base */\nint base;\n' >"$TMP/k/drivers/iommu/iommu-pages.c"
+	printf 'int a;\nint b;\nint c;\n' >"$TMP/k/drivers/iommu/iommu.c"
+	printf '/* owned */\nint owned;\n' >"$TMP/repo/drivers/iommu/iommu-pages.c"
+	printf 'int new_owned;\n' >"$TMP/repo/drivers/iommu/new-owned.c"
+	(cd "$TMP/repo" && git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init)
+}
+
+tree_sh() {
+	TOP=$TMP/repo BUILD=$TMP/repo/build KSRC=$TMP/k LOGDIR=$TMP/logs \
+		bash "$HARNESS/tree.sh" "$@"
+}
+fg() { git -C "$TMP/repo/build/linux" -c user.name=dev -c user.email=dev@localhost "$@"; }
+
+t_tree_lifecycle() {
+	set -e
+	fake_setup
+	tree_sh assemble
+	[ "$(fg rev-list --count HEAD)" = 2 ] || { echo "want base + overlay commits"; return 1; }
+	grep -q owned "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
+	[ -f "$TMP/repo/build/linux/drivers/iommu/new-owned.c" ]
+	tree_sh assemble | grep -q 'up to date'
+	tree_sh status >/dev/null
+	# two commits in the tree: status and assemble must refuse to lose them
+	printf 'obj-y += foo.o\n' >>"$TMP/repo/build/linux/drivers/iommu/Makefile"
+	fg commit -qam "iommu: build foo"
+	sed -i 's/int b;/int bb;/' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: rename b"
+	if tree_sh status >"$TMP/st" 2>&1; then
+		echo "status passed with unexported commits"
+		return 1
+	fi
+	grep -q 'not exported' "$TMP/st"
+	touch "$TMP/repo/drivers/iommu/new-owned.c" # not a content change
+	printf 'int x;\n' >>"$TMP/repo/drivers/iommu/new-owned.c"
+	if tree_sh assemble >"$TMP/as" 2>&1; then
+		echo "assemble threw away unexported work"
+		return 1
+	fi
+	grep -q 'not re-assembling' "$TMP/as"
+	[ "$(fg log -1 --format=%s)" = "iommu: rename b" ]
+	(cd "$TMP/repo" && git checkout -q drivers/iommu/new-owned.c)
+	# export writes the series; a second export changes nothing
+	tree_sh export
+	[ "$(cat "$TMP/repo/patches/series" | wc -l)" = 2 ]
+	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
+	tree_sh status >/dev/null
+	tree_sh export >/dev/null
+	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "second export changed patches"; return 1; }
+	grep -q '^From 0000000000000000000000000000000000000000' "$TMP"/repo/patches/0001-*.patch
+	# re-assembled from the repo alone, the tree is the same
+	local tree1
+	tree1=$(fg rev-parse 'HEAD^{tree}')
+	rm -rf "$TMP/repo/build"
+	tree_sh assemble
+	[ "$(fg rev-list --count HEAD)" = 4 ] || { echo "want base + overlay + 2 patches"; return 1; }
+	[ "$(fg rev-parse 'HEAD^{tree}')" = "$tree1" ] || { echo "re-assembled tree differs"; return 1; }
+	[ "$(fg log -1 --format=%s)" = "iommu: rename b" ]
+	# an owned file edited in the tree goes back to the repo, not to a patch
+	sed -i 's/owned;/owned_edited;/' "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
+	fg commit -qam "edit owned file"
+	tree_sh export | grep -q 'owned file copied back: drivers/iommu/iommu-pages.c'
+	grep -q owned_edited "$TMP/repo/drivers/iommu/iommu-pages.c"
+	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "owned edit leaked into patches"; return 1; }
+	tree_sh status >/dev/null
+	# an uncommitted edit is reported
+	echo '/* wip */' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	if tree_sh status >"$TMP/st" 2>&1; then
+		echo "status passed with uncommitted changes"
+		return 1
+	fi
+	grep -q 'uncommitted' "$TMP/st"
+}
+
+t_tree_bad_patch() {
+	set -e
+	fake_setup
+	tree_sh assemble >/dev/null
+	printf 'int d;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: add d"
+	sed -i 's/int c;/int cc;/' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: rename c"
+	tree_sh export >/dev/null
+	local good
+	good=$(fg rev-parse 'HEAD~1^{tree}')
+	# Patch 2's context no longer matches.
+	sed -i 's/^ int b;$/ int B;/' "$TMP"/repo/patches/0002-*.patch
+	if tree_sh assemble >"$TMP/as" 2>&1; then
+		echo "a patch that does not apply was accepted"
+		return 1
+	fi
+	cat "$TMP/as"
+	grep -q 'patch 2, patches/0002-iommu-rename-c.patch, does not apply' "$TMP/as"
+	[ "$(fg rev-parse 'HEAD^{tree}')" = "$good" ] && [ "$(fg log -1 --format=%s)" = "iommu: add d" ] ||
+		{ echo "tree not left at the last good commit"; return 1; }
+	[ -z "$(fg status --porcelain)" ]
+	# Retrying without a fix fails again (it is not "up to date").
+	if tree_sh assemble >"$TMP/as" 2>&1; then
+		echo "a retry of a failed assembly passed"
+		return 1
+	fi
+	grep -q 'does not apply' "$TMP/as"
+	tree_sh status | grep -q 'partial assembly'
+	# Once the patch is fixed, the next assembly recovers.
+	sed -i 's/^ int B;$/ int b;/' "$TMP"/repo/patches/0002-*.patch
+	tree_sh assemble >/dev/null
+	[ "$(fg log -1 --format=%s)" = "iommu: rename c" ]
+}
+
+# --- bad input to the front ends -----------------------------------------
+
+t_bad_target() {
+	local out
+	out=$(make -C "$TOP" no-such-target 2>&1) && return 1
+	echo "$out" | grep -q "unknown target 'no-such-target'"
+}
+
+t_bad_case() {
+	local out
+	out=$(bash "$HARNESS/boot.sh" no-such-case 2>&1) && return 1
+	echo "$out" | grep -q "unknown case 'no-such-case'" || return 1
+	out=$(bash "$HARNESS/check.sh" run no-such-case 2>&1) && return 1
+	echo "$out" | grep -q "unknown case 'no-such-case'"
+}
+
+t_bad_kernel() {
+	local out
+	out=$(bash "$HARNESS/build.sh" no-such-kernel 2>&1) && return 1
+	echo "$out" | grep -q "unknown kernel 'no-such-kernel'" || return 1
+	out=$(bash "$HARNESS/check.sh" check sparc 2>&1) && return 1
+	echo "$out" | grep -q "unknown ARCH 'sparc'"
+}
+
+t_missing_tool() {
+	local out
+	out=$(bash -c ". '$HARNESS/lib.sh'; need no-such-tool-here" 2>&1) && return 1
+	echo "$out" | grep -q "missing tool 'no-such-tool-here'"
+}
+
+t_config_check() {
+	# A fragment option that cannot take effect fails the build, named.
+	local out
+	[ -d "$TREE/.git" ] || { echo "no build/linux"; return 1; }
+	mkdir -p "$TMP/top/tests/kernels" "$TMP/top/tests/configs"
+	printf 'ARCH=x86_64\nFRAGMENTS="bogus"\n' >"$TMP/top/tests/kernels/bogus"
+	printf 'CONFIG_NO_SUCH_OPTION_HERE=y\n' >"$TMP/top/tests/configs/bogus.config"
+	out=$(TOP=$TMP/top BUILD=$BUILD LOGDIR=$TMP/logs bash "$HARNESS/build.sh" bogus 2>&1)
+	local rc=$?
+	rm -rf "$BUILD/out/bogus"
+	[ $rc -ne 0 ] && echo "$out" | grep -q 'bogus.config: CONFIG_NO_SUCH_OPTION_HERE=y'
+}
+
+t eval_clean "a clean recorded boot log passes"
+t eval_warn "a planted WARN fails the console check"
+t eval_kasan "a planted KASAN report fails the console check"
+t eval_dmar_fault "a planted DMAR fault fails the console check"
+t eval_kmemleak "a planted kmemleak report fails the console check"
+t eval_lockdep "a planted lockdep splat fails the console check"
+t eval_kunit_fail "a failing KUnit KTAP line fails its suite"
+t eval_kunit_crash "KUnit output cut short by a crash fails"
+t eval_init_fail "a failing guest-init KTAP line fails"
+t eval_init_cut "a guest init that stops early fails"
+t eval_hang "a hung boot (timeout) fails"
+t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
+t tree_lifecycle "tree assemble/status/export keep work and round-trip"
+t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
+t bad_target "an unknown make target is refused"
+t bad_case "an unknown CASE is refused"
+t bad_kernel "an unknown kernel or ARCH is refused"
+t missing_tool "a missing tool is named"
+t config_check "a fragment option that does not take effect fails the build"

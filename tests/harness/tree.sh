@@ -1,0 +1,349 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The assembled kernel tree, build/linux: a git repository holding
+#   harness/base     the pristine 6.12 source (Debian's linux-source-6.12,
+#                    or KSRC=/path/to/a/6.12.y tree)
+#   harness/overlay  base + the files this project owns (the overlay)
+#   one commit per patch of patches/series on top.
+#
+# Usage: tree.sh assemble | status | export
+#
+# Owned ("overlay") files are every file below a top-level directory of this
+# repository that is also a top-level directory of the kernel (drivers/,
+# include/, Documentation/, ...).  They may be edited in either place:
+# "export" copies them back from build/linux and keeps them out of the patches.
+# A new owned file is created in this repository (then "make tree").
+#
+# build/linux.state remembers, for the last time the tree and this repo were
+# in step (assembly or export), a hash of what the repo held ("repo=") and of
+# what the tree would export ("tree=").  From these:
+#   work in the tree not in the repo  = tree is dirty, or its export changed
+#   repo changed since                = the repo's hash changed
+. "$(dirname "$0")/lib.sh"
+
+STATE=$BUILD/linux.state
+OWNED=$BUILD/linux.owned
+PATCHES=$TOP/patches
+H_BASE=refs/tags/harness/base
+H_OVERLAY=refs/tags/harness/overlay
+# Fixed identity and dates for the harness' own commits: the same input gives
+# the same commit ids.
+HGIT="env GIT_AUTHOR_NAME=harness GIT_AUTHOR_EMAIL=harness@localhost
+	GIT_COMMITTER_NAME=harness GIT_COMMITTER_EMAIL=harness@localhost
+	GIT_AUTHOR_DATE=2000-01-01T00:00:00+0000 GIT_COMMITTER_DATE=2000-01-01T00:00:00+0000 git -C $TREE"
+
+g() { git -C "$TREE" "$@"; }
+
+# The kernel's top-level directories that this repo also has.
+overlay_roots() {
+	local d
+	for d in "$TOP"/*/; do
+		d=$(basename "$d")
+		case $d in build | patches | tests) continue ;; esac
+		[ -d "$TREE/$d" ] && echo "$d"
+	done
+}
+
+# Owned files as paths relative to the repo, sorted.
+owned_files() {
+	local r
+	for r in $(overlay_roots); do
+		(cd "$TOP" && find "$r" -type f ! -name '*~' ! -name '.*.swp')
+	done | LC_ALL=C sort
+}
+
+series() {
+	[ -f "$PATCHES/series" ] || return 0
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$PATCHES/series" | grep -v '^$' || true
+}
+
+# hash_set DIR LISTFILE: hash of the owned files named in LISTFILE and of the
+# series and patches, all read below DIR (a repo checkout or an export dir).
+hash_set() {
+	local dir=$1 list=$2
+	(
+		cd "$dir" || exit 1
+		while read -r f; do
+			if [ -f "$f" ]; then
+				printf '%s %s\n' "$(sha1sum <"$f" | cut -c1-40)" "$f"
+			else
+				printf 'missing %s\n' "$f"
+			fi
+		done <"$list"
+		if [ -f patches/series ]; then
+			sha1sum patches/series
+			for p in $(PATCHES=$dir/patches series); do
+				if [ -f "patches/$p" ]; then
+					sha1sum "patches/$p"
+				else
+					printf 'missing patches/%s\n' "$p"
+				fi
+			done
+		fi
+	) | sha1sum | cut -c1-40
+}
+
+repo_hash() {
+	local l
+	l=$(mktemp)
+	owned_files >"$l"
+	hash_set "$TOP" "$l"
+	rm -f "$l"
+}
+
+# export_to DIR: write what the tree holds beyond the overlay commit into DIR:
+# owned files (those in $OWNED) and patches/ with its series.
+export_to() {
+	local out=$1 f p
+	mkdir -p "$out/patches"
+	while read -r f; do
+		[ -f "$TREE/$f" ] || continue
+		mkdir -p "$out/$(dirname "$f")"
+		cp -p "$TREE/$f" "$out/$f"
+	done <"$OWNED"
+	local excl=()
+	while read -r f; do excl+=(":(exclude)$f"); done <"$OWNED"
+	g format-patch -q --no-signature --zero-commit --no-numbered --no-base \
+		--no-stat --full-index -o "$out/patches" "$H_OVERLAY..HEAD" -- . "${excl[@]}" \
+		>/dev/null || die "git format-patch failed in $TREE"
+	: >"$out/patches/series"
+	for p in "$out"/patches/*.patch; do
+		[ -f "$p" ] && basename "$p" >>"$out/patches/series"
+	done
+	return 0
+}
+
+tree_hash() {
+	local d h
+	d=$(mktemp -d)
+	export_to "$d"
+	h=$(hash_set "$d" "$OWNED")
+	rm -rf "$d"
+	echo "$h"
+}
+
+state() { sed -n "s/^$1=//p" "$STATE" 2>/dev/null; }
+
+# write_state BASE REPO-HASH TREE-HASH [partial]
+write_state() {
+	printf 'base=%s\nrepo=%s\ntree=%s\npartial=%s\n' "$1" "$2" "$3" "${4:-no}" >"$STATE"
+}
+
+# A patch failed: leave the tree at the last good commit CUR, remember that
+# this is a partial assembly (so the next "tree" retries it), and stop.
+fail_partial() {
+	unset GIT_INDEX_FILE
+	g reset -q --hard "$1"
+	write_state "$(base_id)" "$(repo_hash)" "$(tree_hash)" yes
+	die "$2; build/linux left at the last good commit: $(g log -1 --format='%h %s')"
+}
+
+is_dirty() { [ -n "$(g status --porcelain 2>/dev/null | head -1)" ]; }
+
+# What is in the tree that the repo does not have?  Prints one line per kind;
+# returns 0 when there is such work.
+local_work() {
+	local found=1 t
+	if is_dirty; then
+		echo "uncommitted changes in build/linux:"
+		g status --porcelain | head -20 | sed 's/^/    /'
+		found=0
+	fi
+	t=$(tree_hash)
+	if [ "$t" != "$(state tree)" ]; then
+		echo "commits or owned-file edits in build/linux not exported to the repo:"
+		g log --oneline "$H_OVERLAY..HEAD" | head -20 | sed 's/^/    /'
+		found=0
+	fi
+	return $found
+}
+
+base_id() {
+	if [ -n "${KSRC:-}" ]; then
+		[ -f "$KSRC/Makefile" ] || die "KSRC=$KSRC is not a kernel tree"
+		echo "KSRC:$(cd "$KSRC" && pwd):$(make -s -C "$KSRC" kernelversion 2>/dev/null)"
+	else
+		local v
+		v=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+			die "linux-source-6.12 is not installed (run 'make deps')"
+		echo "debian:linux-source-6.12:$v"
+	fi
+}
+
+make_base() {
+	local id=$1 tmp
+	step "tree: unpacking base ($id)"
+	rm -rf "$TREE" "$STATE" "$OWNED"
+	mkdir -p "$BUILD"
+	if [ -n "${KSRC:-}" ]; then
+		mkdir -p "$TREE"
+		rsync -a --exclude=.git "$KSRC"/ "$TREE"/ ||
+			die "could not copy KSRC=$KSRC"
+	else
+		tmp=$BUILD/unpack.$$
+		rm -rf "$tmp" && mkdir -p "$tmp"
+		tar -C "$tmp" -xf /usr/src/linux-source-6.12.tar.xz ||
+			die "could not unpack /usr/src/linux-source-6.12.tar.xz"
+		mv "$tmp"/linux-source-6.12 "$TREE" && rmdir "$tmp"
+	fi
+	step "tree: committing base ($(make -s -C "$TREE" kernelversion))"
+	g init -q -b main
+	g config core.autocrlf false
+	g config gc.auto 0
+	g config user.name "build/linux developer"
+	g config user.email "developer@localhost"
+	g add -A -f
+	$HGIT commit -q --no-verify -m "base: Linux $(make -s -C "$TREE" kernelversion) ($id)" ||
+		die "could not commit the base tree"
+	g tag -f harness/base >/dev/null
+}
+
+# Build overlay and patch commits on a private index, then move the tree to
+# the result.  Files whose content does not change keep their timestamps, so
+# incremental kernel builds stay incremental.
+assemble_commits() {
+	local idx=$TREE/.git/harness-index tmp cur f mode p n=0 subj
+	tmp=$(mktemp -d)
+	owned_files >"$OWNED"
+	export GIT_INDEX_FILE=$idx
+	g read-tree "$H_BASE" || die "git read-tree failed"
+	while read -r f; do
+		mode=100644
+		[ -x "$TOP/$f" ] && mode=100755
+		g update-index --add --cacheinfo "$mode,$(g hash-object -w "$TOP/$f"),$f" ||
+			die "could not add owned file $f"
+	done <"$OWNED"
+	cur=$($HGIT commit-tree "$(g write-tree)" -p "$H_BASE" -m "overlay: files owned by the project
+
+$(sed 's/^/  /' "$OWNED")")
+	g update-ref "$H_OVERLAY" "$cur"
+	for p in $(series); do
+		n=$((n + 1))
+		[ -f "$PATCHES/$p" ] ||
+			fail_partial "$cur" "patches/series names $p, which does not exist"
+		g mailinfo -k "$tmp/msg" "$tmp/diff" <"$PATCHES/$p" >"$tmp/info" ||
+			fail_partial "$cur" "patches/$p is not a git format-patch mail"
+		if ! g apply --cached --whitespace=nowarn "$tmp/diff" 2>"$tmp/err"; then
+			cat "$tmp/err" >&2
+			fail_partial "$cur" "patch $n, patches/$p, does not apply"
+		fi
+		subj=$(sed -n 's/^Subject: //p' "$tmp/info")
+		subj=${subj#\[PATCH\] }
+		cur=$(GIT_AUTHOR_NAME=$(sed -n 's/^Author: //p' "$tmp/info") \
+			GIT_AUTHOR_EMAIL=$(sed -n 's/^Email: //p' "$tmp/info") \
+			GIT_AUTHOR_DATE=$(sed -n 's/^Date: //p' "$tmp/info") \
+			GIT_COMMITTER_NAME=harness GIT_COMMITTER_EMAIL=harness@localhost \
+			GIT_COMMITTER_DATE=2000-01-01T00:00:00+0000 \
+			git -C "$TREE" commit-tree "$(g write-tree)" -p "$cur" \
+			-F <(printf '%s\n\n' "$subj"; cat "$tmp/msg"))
+	done
+	unset GIT_INDEX_FILE
+	rm -f "$idx"
+	rm -rf "$tmp"
+	g reset -q --hard "$cur" || die "git reset failed in $TREE"
+	step "tree: $(g log -1 --format=%s "$H_BASE" | sed 's/^base: //'), overlay $(wc -l <"$OWNED") files, $n patches"
+}
+
+cmd_assemble() {
+	local id r
+	need git tar make
+	id=$(base_id) || exit 1
+	if [ ! -d "$TREE/.git" ] || [ "$(state base)" != "$id" ]; then
+		if [ -d "$TREE/.git" ] && [ -f "$STATE" ] && local_work >/dev/null; then
+			local_work >&2
+			die "the base changed to $id but build/linux has work not in the repo: run 'make export' (or move build/linux away) first"
+		fi
+		make_base "$id"
+	elif [ ! -f "$OWNED" ] || [ ! -f "$STATE" ]; then
+		die "build/linux exists but build/linux.state does not: move build/linux away to re-assemble"
+	else
+		r=$(repo_hash)
+		if [ "$r" = "$(state repo)" ] && [ "$(state partial)" != yes ] &&
+			! is_dirty && [ "$(tree_hash)" = "$(state tree)" ]; then
+			step "tree: up to date ($(g log -1 --format='%h %s'))"
+			return 0
+		fi
+		if local_work >"$BUILD/linux.work"; then
+			cat "$BUILD/linux.work" >&2
+			die "build/linux holds work that is not in the repo; not re-assembling. Run 'make export' and commit, or discard it (git -C build/linux reset --hard; then 'make tree')"
+		fi
+		step "tree: re-assembling (overlay or patches changed)"
+	fi
+	r=$(repo_hash)
+	# Record the attempt first: a failed patch leaves a partial tree that
+	# the next run re-assembles.
+	write_state "$id" "$r" "" yes
+	assemble_commits
+	write_state "$id" "$r" "$(tree_hash)"
+}
+
+cmd_status() {
+	local rc=0 r
+	if [ ! -d "$TREE/.git" ]; then
+		echo "build/linux does not exist: 'make tree' assembles it"
+		return 0
+	fi
+	[ -f "$STATE" ] || {
+		echo "build/linux has no build/linux.state: not made by this harness?"
+		return 1
+	}
+	echo "base:    $(g log -1 --format=%s "$H_BASE" | sed 's/^base: //')"
+	echo "patches: $(g rev-list --count "$H_OVERLAY..HEAD") commits after the overlay; HEAD $(g log -1 --format='%h %s')"
+	if local_work; then
+		echo "NOT SAVED: the work above lives only in build/linux."
+		echo "  Commit it there, run 'make export', then commit patches/ and the owned files here."
+		rc=1
+	fi
+	r=$(repo_hash)
+	if [ "$(state partial)" = yes ]; then
+		echo "build/linux is a partial assembly (a patch failed): 'make tree' retries"
+	elif [ "$r" != "$(state repo)" ]; then
+		echo "the repo's overlay or patches changed since build/linux was assembled: 'make tree' re-assembles"
+	fi
+	[ $rc -eq 0 ] && echo "build/linux and the repo are in step."
+	return $rc
+}
+
+cmd_export() {
+	local d f n
+	[ -d "$TREE/.git" ] && [ -f "$STATE" ] || die "no assembled tree to export from"
+	if is_dirty; then
+		g status --porcelain | head -20 >&2
+		die "build/linux has uncommitted changes: commit them there first (git -C build/linux commit)"
+	fi
+	if [ "$(repo_hash)" != "$(state repo)" ] && [ "$(state partial)" != yes ]; then
+		die "the repo's overlay or patches changed since build/linux was assembled, and exporting would overwrite them: commit or stash the repo's change, re-run 'make tree', then redo the work"
+	fi
+	d=$(mktemp -d)
+	export_to "$d"
+	# Owned files: copy back those that differ.
+	n=0
+	while read -r f; do
+		[ -f "$d/$f" ] || continue
+		if ! cmp -s "$d/$f" "$TOP/$f"; then
+			cp -p "$d/$f" "$TOP/$f"
+			echo "owned file copied back: $f"
+			n=$((n + 1))
+		fi
+	done <"$OWNED"
+	mkdir -p "$PATCHES"
+	for f in "$PATCHES"/*.patch; do
+		[ -f "$f" ] || continue
+		[ -f "$d/patches/$(basename "$f")" ] || { rm -f "$f" && echo "removed: patches/$(basename "$f")"; }
+	done
+	for f in "$d"/patches/*.patch "$d"/patches/series; do
+		[ -f "$f" ] || continue
+		cmp -s "$f" "$PATCHES/$(basename "$f")" && continue
+		cp "$f" "$PATCHES/" && echo "written: patches/$(basename "$f")"
+	done
+	rm -rf "$d"
+	write_state "$(state base)" "$(repo_hash)" "$(tree_hash)"
+	echo "exported $(g rev-list --count "$H_OVERLAY..HEAD") commits ($(series | wc -l) patches) and $n owned files; now commit patches/ and the owned files in the repo"
+}
+
+case ${1:-} in
+assemble) cmd_assemble ;;
+status) cmd_status ;;
+export) cmd_export ;;
+*) die "usage: tree.sh assemble|status|export" ;;
+esac
