@@ -52,11 +52,11 @@ check:
 
 ## kunit [KUNITCONFIG=dir] [KUNIT_ARCH=x86_64|arm64]  kunit.py run, the usual way
 kunit: tree
-	@bash $(H)/check.sh kunit $(KUNITCONFIG) $(KUNIT_ARCH)
+	@bash $(H)/check.sh kunit "$(KUNITCONFIG)" "$(KUNIT_ARCH)"
 
 ## harness-test        the harness's own tests only
-harness-test:
-	@bash $(H)/deps.sh all && bash $(H)/check.sh harness-test
+harness-test: tree
+	@bash $(H)/check.sh harness-test
 
 ## clean               remove kernel builds and boot results (keeps build/linux)
 clean:

@@ -39,7 +39,8 @@ mkdir -p "$dir" "$BUILD/initramfs"
 # The initramfs: just /init (static) and /dev/console.
 initrd=$BUILD/initramfs/$ARCH.cpio
 src=$TOP/tests/guest/init.c
-if [ ! -f "$initrd" ] || [ "$src" -nt "$initrd" ] || [ "$kout/usr/gen_init_cpio" -nt "$initrd" ]; then
+isum=$(cat "$src" "$HARNESS/boot.sh" | sha1sum | cut -c1-40)
+if [ ! -f "$initrd" ] || [ "$(cat "$initrd.sum" 2>/dev/null)" != "$isum" ]; then
 	"$cc" -static -O2 -Wall -Wextra -Werror -o "$BUILD/initramfs/init-$ARCH" "$src" \
 		>"$LOGDIR/init-$ARCH.log" 2>&1 || fail_log "building the guest init for $ARCH failed" "$LOGDIR/init-$ARCH.log"
 	cat >"$BUILD/initramfs/$ARCH.list" <<LIST
@@ -51,6 +52,7 @@ file /init $BUILD/initramfs/init-$ARCH 0755 0 0
 LIST
 	"$kout/usr/gen_init_cpio" "$BUILD/initramfs/$ARCH.list" >"$initrd.tmp" &&
 		mv "$initrd.tmp" "$initrd" || die "gen_init_cpio failed for $ARCH"
+	echo "$isum" >"$initrd.sum"
 fi
 
 # A fresh disk for the DMA workload.

@@ -21,6 +21,16 @@ arm64) cross=aarch64-linux-gnu- image=arch/arm64/boot/Image target=Image ;;
 esac
 need make "${cross}gcc" ccache flex bison bc
 
+# wait_quiet PID SECONDS: true once PID has exited, false after SECONDS.
+wait_quiet() {
+	local i
+	for ((i = 0; i < $2; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 1
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
 out=$BUILD/out/$name
 log=$LOGDIR/build-$name.log
 mkdir -p "$out" "$LOGDIR"
@@ -73,7 +83,15 @@ fi
 
 step "build $name: make $target ($ARCH, -j$jobs, log: ${log#$TOP/})"
 s=$(date +%s)
-"${kmake[@]}" "$target" >"$log" 2>&1 || fail_log "building kernel $name failed" "$log"
+"${kmake[@]}" "$target" >"$log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null' EXIT
+# A line a minute, so a long build shows it is alive.
+while ! wait_quiet $pid 60; do
+	step "build $name: $(grep -c '^  CC ' "$log") files compiled so far"
+done
+wait $pid || fail_log "building kernel $name failed" "$log"
+trap - EXIT
 mkdir -p "$BUILD/images"
 cp "$out/$image" "$BUILD/images/$name"
 step "build $name: done in $(($(date +%s) - s)) s -> build/images/$name"

@@ -77,7 +77,7 @@ memory_summary() {
 	local c=$1 f=$BUILD/cases/$1/memory.txt
 	echo "IOMMU page-table memory, case $c (nr_iommu_pages, SecPageTables):"
 	if [ -s "$f" ]; then
-		sed -E 's/^ *//; s/^([^:]*): nr_iommu_pages=([-0-9]+) \(([-0-9]+) kB\) SecPageTables=([-0-9]+) kB/  \1|\2|\3|\4/' "$f" |
+		sed -E 's/^ *//; s/^([^:]*): nr_iommu_pages=([-0-9]+) \(([-0-9]+) kB\) SecPageTables=([-0-9]+) kB/\1|\2|\3|\4/' "$f" |
 			awk -F'|' 'BEGIN { printf "  %-18s %8s %10s %15s\n", "when", "pages", "kB", "SecPageTables" }
 				   { printf "  %-18s %8s %10s %12s kB\n", $1, $2, $3, $4 }'
 	else
@@ -133,15 +133,16 @@ check)
 	start
 	step "check: installing what is missing"
 	bash "$HARNESS/deps.sh" "${arch:-all}" || exit 1
-	step "check: harness self-tests"
-	bash "$HARNESS/selftest.sh" >>"$ALL"
-	grep '^FAIL.*harness/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
 	step "check: assembling the tree"
 	if ! bash "$HARNESS/tree.sh" assemble; then
 		record FAIL tree "build/linux could not be assembled"
 		summary
 		exit 1
 	fi
+	step "check: harness self-tests"
+	bash "$HARNESS/selftest.sh" >>"$ALL"
+	step "check: harness self-tests: $(grep -c '^PASS.*harness/' "$ALL") passed, $(grep -c '^FAIL.*harness/' "$ALL") failed"
+	grep '^FAIL.*harness/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
 	for k in $(all_kernels); do
 		[ -z "$arch" ] || [ "$(kernel_arch "$k")" = "$arch" ] || continue
 		build_kernel "$k"
@@ -161,7 +162,8 @@ harness-test)
 	summary
 	;;
 kunit)
-	dir=${1:-} karch=${2:-x86_64}
+	dir=${1:-} karch=${2:-}
+	karch=${karch:-x86_64}
 	case $karch in
 	x86_64) cross= ;;
 	arm64) cross=--cross_compile=aarch64-linux-gnu- ;;

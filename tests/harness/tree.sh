@@ -300,7 +300,7 @@ cmd_status() {
 	elif [ "$r" != "$(state repo)" ]; then
 		echo "the repo's overlay or patches changed since build/linux was assembled: 'make tree' re-assembles"
 	fi
-	[ $rc -eq 0 ] && echo "build/linux and the repo are in step."
+	[ $rc -eq 0 ] && echo "no work in build/linux is missing from the repo."
 	return $rc
 }
 
