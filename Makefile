@@ -11,7 +11,7 @@ SHELL := /bin/bash
 CASE ?= vtd-strict
 export KSRC ACCEL JOBS
 
-KNOWN := help deps tree status export build boot run check kunit \
+KNOWN := help deps tree status export build boot run check kunit bench \
 	 harness-test clean distclean
 .PHONY: $(KNOWN)
 
@@ -53,6 +53,10 @@ check:
 ## kunit [KUNITCONFIG=dir] [KUNIT_ARCH=x86_64|arm64]  kunit.py run, the usual way
 kunit: tree
 	@bash $(H)/check.sh kunit "$(KUNITCONFIG)" "$(KUNIT_ARCH)"
+
+## bench [BENCH=x]     boot a benchmark kernel (tests/bench/*), print its table
+bench: tree
+	@bash $(H)/check.sh bench $(BENCH)
 
 ## harness-test        the harness's own tests only
 harness-test: tree

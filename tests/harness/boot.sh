@@ -12,8 +12,9 @@
 
 case=${1:-}
 cdef=$TOP/tests/cases/$case
+[ -f "$cdef" ] || cdef=$TOP/tests/bench/$case
 [ -n "$case" ] && [ -f "$cdef" ] ||
-	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" | tr '\n' ' '))"
+	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" "$TOP/tests/bench" | grep -v : | tr '\n' ' '))"
 KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G
 . "$cdef"
 kdef=$TOP/tests/kernels/$KERNEL

@@ -15,9 +15,19 @@ RES=$BUILD/results
 ALL=$RES/results.tsv
 
 kernel_arch() { (ARCH= && . "$TOP/tests/kernels/$1" && echo "$ARCH"); }
-case_kernel() { (KERNEL= && . "$TOP/tests/cases/$1" && echo "$KERNEL"); }
+case_file() {
+	if [ -f "$TOP/tests/cases/$1" ]; then
+		echo "$TOP/tests/cases/$1"
+	else
+		echo "$TOP/tests/bench/$1"
+	fi
+}
+case_kernel() { (KERNEL= && . "$(case_file "$1")" && echo "$KERNEL"); }
 all_kernels() { ls "$TOP/tests/kernels"; }
 all_cases() { ls "$TOP/tests/cases"; }
+all_benches() { ls "$TOP/tests/bench"; }
+# The kernels that make check boots: those its cases name.
+check_kernels() { for c in $(all_cases); do case_kernel "$c"; done | sort -u; }
 
 valid_case() {
 	[ -n "$1" ] && [ -f "$TOP/tests/cases/$1" ] ||
@@ -143,10 +153,16 @@ check)
 	bash "$HARNESS/selftest.sh" >>"$ALL"
 	step "check: harness self-tests: $(grep -c '^PASS.*harness/' "$ALL") passed, $(grep -c '^FAIL.*harness/' "$ALL") failed"
 	grep '^FAIL.*harness/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
-	for k in $(all_kernels); do
+	for k in $(check_kernels); do
 		[ -z "$arch" ] || [ "$(kernel_arch "$k")" = "$arch" ] || continue
 		build_kernel "$k"
 	done
+	if [ -z "$arch" ] || [ "$arch" = x86_64 ]; then
+		step "check: kernel style (checkpatch, kernel-doc, W=1, sparse)"
+		bash "$HARNESS/lint.sh" >>"$ALL"
+		step "check: kernel style: $(grep -c '^PASS.*lint/' "$ALL") passed, $(grep -c '^FAIL.*lint/' "$ALL") failed"
+		grep '^FAIL.*lint/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
+	fi
 	for c in $(all_cases); do
 		[ -z "$arch" ] || [ "$(kernel_arch "$(case_kernel "$c")")" = "$arch" ] || continue
 		boot_case "$c"
@@ -155,6 +171,31 @@ check)
 		[ -s "$BUILD/cases/$c/memory.txt" ] && memory_summary "$c"
 	done
 	summary
+	;;
+bench)
+	bs=${1:-$(all_benches)}
+	for b in $bs; do
+		[ -f "$TOP/tests/bench/$b" ] ||
+			die "unknown benchmark '$b' (one of: $(all_benches | tr '\n' ' '))"
+	done
+	start
+	rc=0
+	for b in $bs; do
+		bash "$HARNESS/deps.sh" "$(kernel_arch "$(case_kernel "$b")")" || exit 1
+		boot_case "$b" || rc=1
+		SUITE=
+		. "$TOP/tests/bench/$b"
+		out=$BUILD/bench/$b.txt
+		mkdir -p "$BUILD/bench"
+		# kunit_info() lines of the benchmark: "# <case>: <text>"
+		sed -n 's/^\[[ 0-9.]*\] *# [a-z_]*bench[a-z_]*: //p' "$BUILD/cases/$b/console.log" >"$out"
+		{
+			echo "benchmark $b (suite $SUITE, kernel $(case_kernel "$b"), ${ACCEL:-tcg}):"
+			sed 's/^/  /' "$out"
+		} | tee "$out.summary"
+		[ -s "$out" ] || { echo "error: benchmark $b printed no table" >&2; rc=1; }
+	done
+	exit $rc
 	;;
 harness-test)
 	start
@@ -170,7 +211,7 @@ kunit)
 	*) die "unknown KUNIT_ARCH '$karch' (x86_64 or arm64)" ;;
 	esac
 	if [ -z "$dir" ]; then
-		[ "$karch" = arm64 ] && dir=drivers/iommu/arm/arm-smmu-v3 || dir=lib/kunit
+		[ "$karch" = arm64 ] && dir=drivers/iommu/arm/arm-smmu-v3 || dir=drivers/iommu
 	fi
 	[ -f "$TREE/$dir/.kunitconfig" ] || [ -f "$TREE/$dir" ] ||
 		die "no .kunitconfig at build/linux/$dir"

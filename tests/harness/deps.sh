@@ -9,7 +9,7 @@
 
 want=${1:-all}
 pkgs="linux-source-6.12 xz-utils make gcc libc6-dev flex bison bc libelf-dev
-      libssl-dev ccache cpio kmod git python3 perl rsync"
+      libssl-dev ccache cpio kmod git python3 perl rsync sparse"
 case $want in
 x86_64) pkgs="$pkgs qemu-system-x86" ;;
 arm64) pkgs="$pkgs qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;

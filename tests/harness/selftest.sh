@@ -265,6 +265,33 @@ t_tree_bad_patch() {
 	[ "$(fg log -1 --format=%s)" = "iommu: rename c" ]
 }
 
+t_tree_export_moved() {
+	set -e
+	fake_setup
+	tree_sh assemble >/dev/null
+	# the tree gains a commit; meanwhile the repo gains a new owned file
+	printf 'int e;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: add e"
+	printf 'int later;\n' >"$TMP/repo/drivers/iommu/later.c"
+	tree_sh export >"$TMP/ex"
+	grep -q "run 'make tree'" "$TMP/ex"
+	[ "$(cat "$TMP/repo/patches/series" | wc -l)" = 1 ]
+	tree_sh status | grep -q 're-assembles'
+	tree_sh assemble >/dev/null
+	[ -f "$TMP/repo/build/linux/drivers/iommu/later.c" ]
+	[ "$(fg log -1 --format=%s)" = "iommu: add e" ]
+	# the same owned file changed in both places: refused, nothing written
+	sed -i 's/owned;/owned_tree;/' "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
+	fg commit -qam "edit owned in tree"
+	sed -i 's/owned;/owned_repo;/' "$TMP/repo/drivers/iommu/iommu-pages.c"
+	if tree_sh export >"$TMP/ex" 2>&1; then
+		echo "export overwrote a repo change"
+		return 1
+	fi
+	grep -q 'changed both in the repo.*drivers/iommu/iommu-pages.c' "$TMP/ex"
+	grep -q owned_repo "$TMP/repo/drivers/iommu/iommu-pages.c"
+}
+
 # --- bad input to the front ends -----------------------------------------
 
 t_bad_target() {
@@ -322,6 +349,7 @@ t eval_hang "a hung boot (timeout) fails"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
 t tree_lifecycle "tree assemble/status/export keep work and round-trip"
 t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
+t tree_export_moved "export after the repo moved on: no overwrite, next tree picks it up"
 t bad_target "an unknown make target is refused"
 t bad_case "an unknown CASE is refused"
 t bad_kernel "an unknown kernel or ARCH is refused"

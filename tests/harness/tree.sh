@@ -124,9 +124,15 @@ tree_hash() {
 
 state() { sed -n "s/^$1=//p" "$STATE" 2>/dev/null; }
 
-# write_state BASE REPO-HASH TREE-HASH [partial]
+# write_state BASE REPO-HASH TREE-HASH [PARTIAL [PATCHES-HASH]]
 write_state() {
-	printf 'base=%s\nrepo=%s\ntree=%s\npartial=%s\n' "$1" "$2" "$3" "${4:-no}" >"$STATE"
+	printf 'base=%s\nrepo=%s\ntree=%s\npartial=%s\npatches=%s\n' "$1" "$2" "$3" \
+		"${4:-no}" "${5:-$(patches_hash "$TOP")}" >"$STATE"
+}
+
+# patches_hash DIR: hash of DIR/patches (series and patch files).
+patches_hash() {
+	(cd "$1" && cat patches/series patches/*.patch 2>/dev/null) | sha1sum | cut -c1-40
 }
 
 # A patch failed: leave the tree at the last good commit CUR, remember that
@@ -190,8 +196,9 @@ make_base() {
 	g init -q -b main
 	g config core.autocrlf false
 	g config gc.auto 0
-	g config user.name "build/linux developer"
-	g config user.email "developer@localhost"
+	# Commits made in build/linux carry the repo's git identity.
+	g config user.name "$(git -C "$TOP" config user.name || echo "build/linux developer")"
+	g config user.email "$(git -C "$TOP" config user.email || echo developer@localhost)"
 	g add -A -f
 	$HGIT commit -q --no-verify -m "base: Linux $(make -s -C "$TREE" kernelversion) ($id)" ||
 		die "could not commit the base tree"
@@ -311,33 +318,64 @@ cmd_export() {
 		g status --porcelain | head -20 >&2
 		die "build/linux has uncommitted changes: commit them there first (git -C build/linux commit)"
 	fi
-	if [ "$(repo_hash)" != "$(state repo)" ] && [ "$(state partial)" != yes ]; then
-		die "the repo's overlay or patches changed since build/linux was assembled, and exporting would overwrite them: commit or stash the repo's change, re-run 'make tree', then redo the work"
-	fi
+	# The repo may have moved on since the assembly (new owned files, say).
+	# That is fine unless export would overwrite a change made there: a
+	# patch series changed in the repo, or an owned file changed both in
+	# the repo and in the tree.
+	local moved=no conflict=
+	[ "$(repo_hash)" != "$(state repo)" ] && moved=yes
 	d=$(mktemp -d)
 	export_to "$d"
-	# Owned files: copy back those that differ.
+	if [ $moved = yes ]; then
+		if [ "$(patches_hash "$TOP")" != "$(state patches)" ] &&
+			[ "$(patches_hash "$d")" != "$(state patches)" ]; then
+			conflict="$conflict patches/"
+		fi
+		while read -r f; do
+			[ -f "$d/$f" ] || continue
+			g show "$H_OVERLAY:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
+			if ! cmp -s "$d/.orig" "$TOP/$f" && ! cmp -s "$d/.orig" "$d/$f" &&
+				! cmp -s "$d/$f" "$TOP/$f"; then
+				conflict="$conflict $f"
+			fi
+		done <"$OWNED"
+		if [ -n "$conflict" ]; then
+			rm -rf "$d"
+			die "changed both in the repo (since build/linux was assembled) and in build/linux:$conflict; export would overwrite the repo's version. Commit or stash the repo's change, re-run 'make tree', then redo the work"
+		fi
+	fi
+	# Owned files: copy back those the tree changed.
 	n=0
 	while read -r f; do
 		[ -f "$d/$f" ] || continue
-		if ! cmp -s "$d/$f" "$TOP/$f"; then
+		g show "$H_OVERLAY:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
+		if ! cmp -s "$d/$f" "$TOP/$f" && ! cmp -s "$d/$f" "$d/.orig"; then
 			cp -p "$d/$f" "$TOP/$f"
 			echo "owned file copied back: $f"
 			n=$((n + 1))
 		fi
 	done <"$OWNED"
-	mkdir -p "$PATCHES"
-	for f in "$PATCHES"/*.patch; do
-		[ -f "$f" ] || continue
-		[ -f "$d/patches/$(basename "$f")" ] || { rm -f "$f" && echo "removed: patches/$(basename "$f")"; }
-	done
-	for f in "$d"/patches/*.patch "$d"/patches/series; do
-		[ -f "$f" ] || continue
-		cmp -s "$f" "$PATCHES/$(basename "$f")" && continue
-		cp "$f" "$PATCHES/" && echo "written: patches/$(basename "$f")"
-	done
+	rm -f "$d/.orig"
+	# Patches: written when the tree changed them (or the repo did not move).
+	if [ $moved = no ] || [ "$(patches_hash "$d")" != "$(state patches)" ]; then
+		mkdir -p "$PATCHES"
+		for f in "$PATCHES"/*.patch; do
+			[ -f "$f" ] || continue
+			[ -f "$d/patches/$(basename "$f")" ] || { rm -f "$f" && echo "removed: patches/$(basename "$f")"; }
+		done
+		for f in "$d"/patches/*.patch "$d"/patches/series; do
+			[ -f "$f" ] || continue
+			cmp -s "$f" "$PATCHES/$(basename "$f")" && continue
+			cp "$f" "$PATCHES/" && echo "written: patches/$(basename "$f")"
+		done
+	fi
 	rm -rf "$d"
-	write_state "$(state base)" "$(repo_hash)" "$(tree_hash)"
+	# If the repo had moved on, build/linux lacks its changes: mark it stale
+	# so that the next "make tree" re-assembles.
+	local r=stale
+	[ $moved = no ] && r=$(repo_hash)
+	write_state "$(state base)" "$r" "$(tree_hash)" no "$(patches_hash "$TOP")"
+	[ $moved = yes ] && echo "the repo had changed since the assembly: run 'make tree' to bring them into build/linux"
 	echo "exported $(g rev-list --count "$H_OVERLAY..HEAD") commits ($(series | wc -l) patches) and $n owned files; now commit patches/ and the owned files in the repo"
 }
 

@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * IOMMU page-table memory: allocation, accounting and freeing.
+ *
+ * Drivers see only virtual addresses and sizes in bytes; the descriptor
+ * below is private to the allocator and to these helpers.
+ */
+
+#ifndef __IOMMU_PAGES_H
+#define __IOMMU_PAGES_H
+
+#include <linux/iommu.h>
+#include <linux/mm.h>
+
+/**
+ * struct ioptdesc - descriptor of one IOMMU page-table allocation
+ * @__page_flags: overlays &struct page.flags; owned by the page allocator.
+ * @iopt_freelist_elm: link on a &struct iommu_pages_list; overlays
+ *	&struct page.lru.  A list link is always even, so on a head page it
+ *	never looks like a tail page's compound_head.
+ * @__page_mapping: overlays &struct page.mapping; must stay NULL.
+ * @__page_index: overlays &struct page.index; unused.
+ * @__page_private: overlays &struct page.private; unused.
+ * @__page_type: overlays &struct page.page_type; owned by the page allocator.
+ * @__page_refcount: overlays &struct page._refcount; owned by the folio.
+ * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
+ *
+ * Every allocation is one folio (one page or a compound page), and its
+ * head page is its &struct ioptdesc: the size is folio_size(), so frees and
+ * lists need no size or order from the caller.  Only the fields not owned
+ * by the page or folio code are the allocator's (today the list link); each
+ * overlaid field is pinned to the offset of the &struct page field it
+ * shares by a static_assert, and the descriptor may be no larger than
+ * &struct page.  Nothing outside drivers/iommu/iommu-pages.[ch] may look
+ * at a table's &struct page or &struct folio.
+ *
+ * The memdesc path: when &struct page shrinks to a typed pointer to a
+ * separately allocated descriptor, &struct ioptdesc stops overlaying it
+ * and is allocated together with its pages (a memdesc_alloc_pages()-like
+ * call in iommu_alloc_pages_node_sz()); virt_to_ioptdesc() then follows
+ * the page's memdesc pointer instead of casting.  Callers use only virtual
+ * addresses, sizes in bytes and &struct iommu_pages_list, so they need no
+ * change; only this header and iommu-pages.c do.
+ */
+struct ioptdesc {
+	unsigned long __page_flags;
+	struct list_head iopt_freelist_elm;
+	unsigned long __page_mapping;
+	pgoff_t __page_index;
+	unsigned long __page_private;
+	unsigned int __page_type;
+	atomic_t __page_refcount;
+#ifdef CONFIG_MEMCG
+	unsigned long __memcg_data;
+#endif
+};
+
+#define IOPTDESC_MATCH(pg, iopt)                                        \
+	static_assert(offsetof(struct page, pg) ==                      \
+		      offsetof(struct ioptdesc, iopt))
+IOPTDESC_MATCH(flags, __page_flags);
+IOPTDESC_MATCH(lru, iopt_freelist_elm);
+IOPTDESC_MATCH(mapping, __page_mapping);
+IOPTDESC_MATCH(index, __page_index);
+IOPTDESC_MATCH(private, __page_private);
+IOPTDESC_MATCH(page_type, __page_type);
+IOPTDESC_MATCH(_refcount, __page_refcount);
+#ifdef CONFIG_MEMCG
+IOPTDESC_MATCH(memcg_data, __memcg_data);
+#endif
+#undef IOPTDESC_MATCH
+static_assert(sizeof(struct ioptdesc) <= sizeof(struct page));
+
+/**
+ * folio_ioptdesc() - the descriptor of an IOMMU page-table folio
+ * @folio: a folio allocated by iommu-pages
+ *
+ * Return: its &struct ioptdesc.
+ */
+static inline struct ioptdesc *folio_ioptdesc(struct folio *folio)
+{
+	return (struct ioptdesc *)folio;
+}
+
+/**
+ * ioptdesc_folio() - the folio behind a descriptor
+ * @iopt: an iommu-pages descriptor
+ *
+ * Return: the folio that holds the allocation.
+ */
+static inline struct folio *ioptdesc_folio(struct ioptdesc *iopt)
+{
+	return (struct folio *)iopt;
+}
+
+/**
+ * virt_to_ioptdesc() - the descriptor of an allocation
+ * @virt: an address inside memory returned by iommu_alloc_pages_node_sz()
+ *
+ * Return: the &struct ioptdesc of the allocation that holds @virt.
+ */
+static inline struct ioptdesc *virt_to_ioptdesc(void *virt)
+{
+	return folio_ioptdesc(virt_to_folio(virt));
+}
+
+/**
+ * ioptdesc_address() - the virtual address of an allocation
+ * @iopt: an iommu-pages descriptor
+ *
+ * Return: the start of the allocation, as iommu_alloc_pages_node_sz()
+ * returned it.
+ */
+static inline void *ioptdesc_address(struct ioptdesc *iopt)
+{
+	return folio_address(ioptdesc_folio(iopt));
+}
+
+void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size);
+void iommu_free_pages(void *virt);
+void iommu_put_pages_list(struct iommu_pages_list *list);
+
+/**
+ * iommu_alloc_pages_sz() - allocate zeroed page-table memory on this node
+ * @gfp: allocation flags (no __GFP_HIGHMEM)
+ * @size: bytes wanted
+ *
+ * As iommu_alloc_pages_node_sz() with NUMA_NO_NODE.
+ *
+ * Return: the virtual address of the memory, or NULL.
+ */
+static inline void *iommu_alloc_pages_sz(gfp_t gfp, size_t size)
+{
+	return iommu_alloc_pages_node_sz(NUMA_NO_NODE, gfp, size);
+}
+
+/**
+ * iommu_pages_list_add() - put an allocation on a list for freeing later
+ * @list: the list
+ * @virt: the start of an allocation from iommu_alloc_pages_node_sz()
+ *
+ * Uses the allocation's own descriptor: never allocates, safe in atomic
+ * context.  An allocation may be on one list at a time.
+ */
+static inline void iommu_pages_list_add(struct iommu_pages_list *list,
+					void *virt)
+{
+	list_add_tail(&virt_to_ioptdesc(virt)->iopt_freelist_elm, &list->pages);
+}
+
+/**
+ * iommu_pages_list_splice() - move every allocation of one list to another
+ * @from: the list emptied; re-initialised
+ * @to: the list that receives @from's allocations at its tail
+ */
+static inline void iommu_pages_list_splice(struct iommu_pages_list *from,
+					   struct iommu_pages_list *to)
+{
+	list_splice_tail_init(&from->pages, &to->pages);
+}
+
+/**
+ * iommu_pages_list_empty() - does a list hold no allocation?
+ * @list: the list
+ *
+ * Return: true if @list is empty.
+ */
+static inline bool iommu_pages_list_empty(struct iommu_pages_list *list)
+{
+	return list_empty(&list->pages);
+}
+
+/*
+ * The 6.12 entry points, kept only while drivers are converted to the
+ * size-based API above.  Do not use them in new code: they go away once the
+ * last driver is converted.  The order passed to a free is ignored: the
+ * size comes from the descriptor.
+ */
+static inline void *iommu_alloc_pages_node(int nid, gfp_t gfp, int order)
+{
+	return iommu_alloc_pages_node_sz(nid, gfp, PAGE_SIZE << order);
+}
+
+static inline void *iommu_alloc_pages(gfp_t gfp, int order)
+{
+	return iommu_alloc_pages_sz(gfp, PAGE_SIZE << order);
+}
+
+static inline void *iommu_alloc_page_node(int nid, gfp_t gfp)
+{
+	return iommu_alloc_pages_node_sz(nid, gfp, PAGE_SIZE);
+}
+
+static inline void *iommu_alloc_page(gfp_t gfp)
+{
+	return iommu_alloc_pages_sz(gfp, PAGE_SIZE);
+}
+
+static inline void iommu_free_page(void *virt)
+{
+	iommu_free_pages(virt);
+}
+
+static inline struct page *__iommu_alloc_pages(gfp_t gfp, int order)
+{
+	void *virt = iommu_alloc_pages_sz(gfp, PAGE_SIZE << order);
+
+	return virt ? virt_to_page(virt) : NULL;
+}
+
+static inline void __iommu_free_pages(struct page *page, int order)
+{
+	if (page)
+		iommu_free_pages(page_address(page));
+}
+
+/*
+ * iommu_free_pages(virt) also accepts the 6.12 form iommu_free_pages(virt,
+ * order) until the last caller is converted: the order is not needed.
+ */
+#define iommu_free_pages(virt, ...) iommu_free_pages(virt)
+
+#endif /* __IOMMU_PAGES_H */

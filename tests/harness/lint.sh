@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Kernel style on what the project owns and changes.  Prints one row per
+# check ("PASS<TAB>lint/...<TAB>detail"); details go to build/logs/lint.log.
+#   - checkpatch --strict on every owned .c/.h file and every patch
+#     (patches carry no Signed-off-by: whoever posts them adds theirs);
+#   - kernel-doc -none on every owned .c/.h file, and no new kernel-doc
+#     warnings in upstream headers the patches touch;
+#   - W=1 and sparse (C=1) on the objects built from owned .c files, in
+#     the x86_64 test kernel's build directory (after it is built).
+. "$(dirname "$0")/lib.sh"
+
+LOG=$LOGDIR/lint.log
+mkdir -p "$LOGDIR"
+: >"$LOG"
+row() { printf '%s\tlint/%s\t%s\n' "$1" "$2" "$3"; }
+[ -d "$TREE/.git" ] || die "lint: no build/linux (make tree)"
+cd "$TREE" || exit 1
+CP=(perl scripts/checkpatch.pl --strict --no-tree -q --ignore MISSING_SIGN_OFF)
+
+owned_src=$(cd "$TOP" && find drivers include -name '*.[ch]' 2>/dev/null | sort)
+
+for f in $owned_src; do
+	out=$("${CP[@]}" -f "$f" 2>&1)
+	echo "=== checkpatch $f" >>"$LOG"
+	echo "$out" >>"$LOG"
+	n=$(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)')
+	if [ "$n" -eq 0 ]; then
+		row PASS "checkpatch/$f" ""
+	else
+		row FAIL "checkpatch/$f" "$n complaint(s): $(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)')"
+	fi
+	out=$(scripts/kernel-doc -none "$f" 2>&1)
+	echo "=== kernel-doc $f" >>"$LOG"
+	echo "$out" >>"$LOG"
+	if [ -z "$out" ]; then
+		row PASS "kernel-doc/$f" ""
+	else
+		row FAIL "kernel-doc/$f" "$(echo "$out" | head -1)"
+	fi
+done
+
+for p in $(sed -e 's/#.*//' "$TOP/patches/series" 2>/dev/null); do
+	out=$("${CP[@]}" "$TOP/patches/$p" 2>&1)
+	echo "=== checkpatch $p" >>"$LOG"
+	echo "$out" >>"$LOG"
+	n=$(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)')
+	if [ "$n" -eq 0 ]; then
+		row PASS "checkpatch/$p" ""
+	else
+		row FAIL "checkpatch/$p" "$n complaint(s): $(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)')"
+	fi
+done
+
+# Upstream headers the series touches: no more kernel-doc warnings than base.
+for h in $(git diff --name-only refs/tags/harness/overlay HEAD -- '*.h'); do
+	git show "refs/tags/harness/base:$h" >"$BUILD/lint-base.h" 2>/dev/null || : >"$BUILD/lint-base.h"
+	b=$(scripts/kernel-doc -none "$BUILD/lint-base.h" 2>&1 | wc -l)
+	n=$(scripts/kernel-doc -none "$h" 2>&1 | wc -l)
+	if [ "$n" -le "$b" ]; then
+		row PASS "kernel-doc/$h" "$n warnings, base $b"
+	else
+		row FAIL "kernel-doc/$h" "$n kernel-doc warnings, base has $b"
+	fi
+done
+rm -f "$BUILD/lint-base.h"
+
+# W=1 and sparse on the owned objects, in the x86_64 test kernel's tree.
+out=$BUILD/out/x86_64
+objs=
+for f in $owned_src; do
+	case $f in *.c) objs="$objs ${f%.c}.o" ;; esac
+done
+if [ -n "$objs" ] && [ -f "$out/.config" ] && command -v sparse >/dev/null; then
+	for o in $objs; do
+		# force a rebuild of just this object, with W=1 and sparse
+		rm -f "$out/$o"
+		res=$(make -C "$TREE" O="$out" ARCH=x86_64 CC="ccache gcc" W=1 C=1 "$o" 2>&1 |
+			grep -E 'warning:|error:')
+		echo "=== W=1 C=1 $o" >>"$LOG"
+		echo "$res" >>"$LOG"
+		[ -f "$out/$o" ] || res="$o was not built${res:+; $res}"
+		if [ -z "$res" ]; then
+			row PASS "w1-sparse/$o" ""
+		else
+			row FAIL "w1-sparse/$o" "$(echo "$res" | head -1)"
+		fi
+	done
+else
+	row FAIL "w1-sparse" "not run: needs sparse and a built x86_64 test kernel"
+fi
