@@ -11,6 +11,8 @@ struct folio;
 
 /* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
 #define IOMMU_PAGES_POISON 0x6d
+/* Mixed into the address of a live allocation to tag its descriptor. */
+#define IOMMU_PAGES_LIVE_TAG 0x10a7de5cUL
 
 enum iommu_pages_misuse {
 	IOMMU_PAGES_BAD_GFP,

@@ -192,29 +192,31 @@ static void iommu_pages_test_legacy(struct kunit *test)
 	EXPECT_DELTA(test, before, 0);
 }
 
+static DEFINE_SPINLOCK(iommu_pages_test_lock);
+
 static void iommu_pages_test_atomic(struct kunit *test)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	struct counters before = snap();
-	DEFINE_SPINLOCK(lock);
+	spinlock_t *lock = &iommu_pages_test_lock;
 	unsigned long flags;
 	void *v1, *v2;
 
-	spin_lock_irqsave(&lock, flags);
+	spin_lock_irqsave(lock, flags);
 	v1 = iommu_alloc_pages_sz(GFP_ATOMIC, PAGE_SIZE);
 	v2 = iommu_alloc_pages_sz(GFP_ATOMIC, 4 * PAGE_SIZE);
 	if (v1)
 		iommu_pages_list_add(&list, v1);
 	if (v2)
 		iommu_pages_list_add(&list, v2);
-	spin_unlock_irqrestore(&lock, flags);
+	spin_unlock_irqrestore(lock, flags);
 
 	KUNIT_ASSERT_NOT_NULL(test, v1);
 	KUNIT_ASSERT_NOT_NULL(test, v2);
 	EXPECT_DELTA(test, before, 5);
-	spin_lock_irqsave(&lock, flags);
+	spin_lock_irqsave(lock, flags);
 	iommu_put_pages_list(&list);
-	spin_unlock_irqrestore(&lock, flags);
+	spin_unlock_irqrestore(lock, flags);
 	EXPECT_DELTA(test, before, 0);
 }
 

@@ -15,7 +15,6 @@
 #include <linux/mm.h>
 #include <linux/printk.h>
 #include <linux/vmstat.h>
-#include <linux/xarray.h>
 
 #include "iommu-pages.h"
 #include "iommu-pages-internal.h"
@@ -72,50 +71,53 @@ VISIBLE_IF_KUNIT void iommu_pages_report(enum iommu_pages_misuse what,
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_report);
 
 #ifdef CONFIG_IOMMU_PAGES_DEBUG
-/* Live allocations: head pfn -> order. */
-static DEFINE_XARRAY(iommu_pages_live);
-
-static int iommu_pages_debug_alloc(struct folio *folio, gfp_t gfp)
+/*
+ * A live allocation carries a tag derived from its address in its
+ * descriptor; the tag is cleared when the allocation is freed.  No memory
+ * is allocated and no lock is taken, so the checks work in any context.
+ */
+static unsigned long iommu_pages_tag(const void *virt)
 {
-	gfp_t xgfp = gfp & ~(GFP_ZONEMASK | __GFP_ZERO | __GFP_ACCOUNT |
-			     __GFP_COMP);
+	return (unsigned long)virt ^ IOMMU_PAGES_LIVE_TAG;
+}
 
-	return xa_err(xa_store(&iommu_pages_live, folio_pfn(folio),
-			       xa_mk_value(folio_order(folio)), xgfp));
+static void iommu_pages_debug_alloc(struct folio *folio)
+{
+	folio_ioptdesc(folio)->iopt_debug = iommu_pages_tag(folio_address(folio));
 }
 
 /*
  * Returns true if @virt may be freed; reports and returns false if not.
- * Memory that is not a live allocation is a double free when it is already
- * back in the page allocator (no references), and foreign otherwise.
+ * Memory already back in the page allocator (no references) is a double
+ * free; memory without the tag of a live allocation at @virt is foreign.
  */
 static bool iommu_pages_debug_free(void *virt)
 {
+	struct ioptdesc *iopt;
 	struct folio *folio;
-	void *entry;
 
 	if (offset_in_page(virt) || !virt_addr_valid(virt)) {
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return false;
 	}
 	folio = virt_to_folio(virt);
-	entry = xa_erase(&iommu_pages_live, PHYS_PFN(virt_to_phys(virt)));
-	if (!entry) {
-		iommu_pages_report(folio_ref_count(folio) ?
-				   IOMMU_PAGES_FOREIGN_FREE :
-				   IOMMU_PAGES_DOUBLE_FREE, virt);
+	if (!folio_ref_count(folio)) {
+		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
 		return false;
 	}
-	if (WARN_ON_ONCE(folio_address(folio) != virt ||
-			 folio_order(folio) != xa_to_value(entry)))
+	iopt = folio_ioptdesc(folio);
+	if (folio_address(folio) != virt ||
+	    iopt->iopt_debug != iommu_pages_tag(virt)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return false;
+	}
+	iopt->iopt_debug = 0;
 	memset(virt, IOMMU_PAGES_POISON, folio_size(folio));
 	return true;
 }
 #else
-static inline int iommu_pages_debug_alloc(struct folio *folio, gfp_t gfp)
+static inline void iommu_pages_debug_alloc(struct folio *folio)
 {
-	return 0;
 }
 
 static inline bool iommu_pages_debug_free(void *virt)
@@ -159,10 +161,7 @@ void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 					order, nid);
 	if (unlikely(!folio))
 		return NULL;
-	if (unlikely(iommu_pages_debug_alloc(folio, gfp))) {
-		iommu_pages_put_folio(folio);
-		return NULL;
-	}
+	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
 	return folio_address(folio);
 }

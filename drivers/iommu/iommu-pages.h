@@ -20,7 +20,9 @@
  *	never looks like a tail page's compound_head.
  * @__page_mapping: overlays &struct page.mapping; must stay NULL.
  * @__page_index: overlays &struct page.index; unused.
- * @__page_private: overlays &struct page.private; unused.
+ * @iopt_debug: overlays &struct page.private (the folio's private word);
+ *	with CONFIG_IOMMU_PAGES_DEBUG, a tag of the live allocation, cleared
+ *	before the folio is freed.
  * @__page_type: overlays &struct page.page_type; owned by the page allocator.
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
@@ -28,7 +30,8 @@
  * Every allocation is one folio (one page or a compound page), and its
  * head page is its &struct ioptdesc: the size is folio_size(), so frees and
  * lists need no size or order from the caller.  Only the fields not owned
- * by the page or folio code are the allocator's (today the list link); each
+ * by the page or folio code are the allocator's (the list link and the
+ * debug tag); each
  * overlaid field is pinned to the offset of the &struct page field it
  * shares by a static_assert, and the descriptor may be no larger than
  * &struct page.  Nothing outside drivers/iommu/iommu-pages.[ch] may look
@@ -47,7 +50,7 @@ struct ioptdesc {
 	struct list_head iopt_freelist_elm;
 	unsigned long __page_mapping;
 	pgoff_t __page_index;
-	unsigned long __page_private;
+	unsigned long iopt_debug;
 	unsigned int __page_type;
 	atomic_t __page_refcount;
 #ifdef CONFIG_MEMCG
@@ -62,7 +65,7 @@ IOPTDESC_MATCH(flags, __page_flags);
 IOPTDESC_MATCH(lru, iopt_freelist_elm);
 IOPTDESC_MATCH(mapping, __page_mapping);
 IOPTDESC_MATCH(index, __page_index);
-IOPTDESC_MATCH(private, __page_private);
+IOPTDESC_MATCH(private, iopt_debug);
 IOPTDESC_MATCH(page_type, __page_type);
 IOPTDESC_MATCH(_refcount, __page_refcount);
 #ifdef CONFIG_MEMCG
