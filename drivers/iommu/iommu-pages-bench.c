@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * A benchmark, not a test: iommu-pages against the raw page allocator, in
- * one run on one kernel.  Each row is measured in several rounds that
- * alternate between the two, and the table prints the minimum and median
- * nanoseconds per operation.  It passes unless memory runs out.
+ * A benchmark, not a test: iommu-pages against the raw page allocator and
+ * against the code path of 6.12's inline iommu-pages, in one run on one
+ * kernel.  Each row is measured in several rounds that rotate which variant
+ * goes first, and the table prints the minimum and median nanoseconds per
+ * operation and the ratios of the minimums.  It passes unless memory runs
+ * out.
  *
  *   alloc+free 4K     iommu_alloc_pages_sz() + iommu_free_pages()
  *                     vs alloc_pages(__GFP_ZERO, 0) + __free_pages()
@@ -28,8 +30,8 @@
 struct bench_row {
 	const char *name;
 	unsigned int iters;	/* operations per round */
-	u64 (*raw)(struct kunit *test, unsigned int iters, unsigned int order);
-	u64 (*iommu)(struct kunit *test, unsigned int iters,
+	/* raw page allocator, the 6.12 code path, iommu-pages */
+	u64 (*fn[3])(struct kunit *test, unsigned int iters,
 		     unsigned int order);
 	unsigned int order;
 };
@@ -44,6 +46,29 @@ static u64 raw_alloc_free(struct kunit *test, unsigned int iters,
 		struct page *page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 
 		KUNIT_ASSERT_NOT_NULL(test, page);
+		__free_pages(page, order);
+	}
+	return ktime_get_ns() - t0;
+}
+
+/* What 6.12's inline iommu-pages did: alloc_pages_node() + two counters. */
+static u64 old_alloc_free(struct kunit *test, unsigned int iters,
+			  unsigned int order)
+{
+	long n = 1L << order;
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < iters; i++) {
+		struct page *page = alloc_pages_node(numa_mem_id(),
+						     GFP_KERNEL | __GFP_ZERO,
+						     order);
+
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, n);
+		mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, n);
+		mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, -n);
+		mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, -n);
 		__free_pages(page, order);
 	}
 	return ktime_get_ns() - t0;
@@ -89,6 +114,35 @@ static u64 raw_list_put(struct kunit *test, unsigned int iters,
 	return total;
 }
 
+/* 6.12's iommu_put_pages_list(): both counters and put_page() per page. */
+static u64 old_list_put(struct kunit *test, unsigned int iters,
+			unsigned int order)
+{
+	struct page *page, *tmp;
+	unsigned int i, n;
+	u64 total = 0, t0;
+	LIST_HEAD(list);
+
+	for (n = 0; n < iters; n++) {
+		for (i = 0; i < LIST_LEN; i++) {
+			page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
+			KUNIT_ASSERT_NOT_NULL(test, page);
+			mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, 1);
+			mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, 1);
+			list_add_tail(&page->lru, &list);
+		}
+		t0 = ktime_get_ns();
+		list_for_each_entry_safe(page, tmp, &list, lru) {
+			list_del(&page->lru);
+			mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, -1);
+			mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, -1);
+			put_page(page);
+		}
+		total += ktime_get_ns() - t0;
+	}
+	return total;
+}
+
 static u64 iommu_list_put(struct kunit *test, unsigned int iters,
 			  unsigned int order)
 {
@@ -112,10 +166,31 @@ static u64 iommu_list_put(struct kunit *test, unsigned int iters,
 }
 
 static const struct bench_row rows[] = {
-	{ "alloc+free 4K", 20000, raw_alloc_free, iommu_alloc_free, 0 },
-	{ "alloc+free 2M", 400, raw_alloc_free, iommu_alloc_free, 9 },
-	{ "put list of 512 x 4K", 20, raw_list_put, iommu_list_put, 0 },
+	{ "alloc+free 4K", 20000,
+	  { raw_alloc_free, old_alloc_free, iommu_alloc_free }, 0 },
+	{ "alloc+free 2M", 400,
+	  { raw_alloc_free, old_alloc_free, iommu_alloc_free }, 9 },
+	{ "put list of 512 x 4K", 20,
+	  { raw_list_put, old_list_put, iommu_list_put }, 0 },
 };
+
+/*
+ * Time a round as production code runs: with no KUnit test current, the
+ * static-stub redirection points in iommu-pages cost a static branch, not a
+ * search of the test's resources.
+ */
+static u64 timed_round(struct kunit *test,
+		       u64 (*fn)(struct kunit *, unsigned int, unsigned int),
+		       unsigned int iters, unsigned int order)
+{
+	struct kunit *saved = current->kunit_test;
+	u64 ns;
+
+	current->kunit_test = NULL;
+	ns = fn(test, iters, order);
+	current->kunit_test = saved;
+	return ns;
+}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -124,41 +199,50 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* "1.23": @a / @b with two decimals. */
+static void ratio(char *buf, size_t len, u64 a, u64 b)
+{
+	u64 r = div64_u64(a * 100 + b / 2, b);
+
+	snprintf(buf, len, "%llu.%02llu", div_u64(r, 100), r % 100);
+}
+
 static void iommu_pages_bench(struct kunit *test)
 {
-	u64 raw[ROUNDS], new[ROUNDS];
-	unsigned int r, i;
+	u64 t[3][ROUNDS];
+	unsigned int r, i, k;
+	char q1[48], q2[48];
 
-	kunit_info(test, "%-22s %10s %10s %10s %10s %7s\n", "ns per operation",
-		   "raw min", "raw med", "iommu min", "iommu med", "ratio");
+	kunit_info(test, "%-21s %9s %9s %9s %9s %9s %9s %7s %7s\n",
+		   "ns per operation", "raw min", "raw med", "6.12 min",
+		   "6.12 med", "new min", "new med", "new/raw", "new/6.12");
 	for (r = 0; r < ARRAY_SIZE(rows); r++) {
 		const struct bench_row *row = &rows[r];
 		unsigned int per = row->iters;
-		u64 rmin, nmin;
 
-		if ((PAGE_SIZE << row->order) > (PAGE_SIZE << MAX_PAGE_ORDER))
+		if (row->order > MAX_PAGE_ORDER)
 			continue;
 		/* a warm-up round of each, not counted */
-		row->raw(test, per, row->order);
-		row->iommu(test, per, row->order);
-		for (i = 0; i < ROUNDS; i++) {
-			if (i & 1) {
-				new[i] = row->iommu(test, per, row->order);
-				raw[i] = row->raw(test, per, row->order);
-			} else {
-				raw[i] = row->raw(test, per, row->order);
-				new[i] = row->iommu(test, per, row->order);
+		for (k = 0; k < 3; k++)
+			timed_round(test, row->fn[k], per, row->order);
+		/* rounds rotate which variant goes first */
+		for (i = 0; i < ROUNDS; i++)
+			for (k = 0; k < 3; k++) {
+				unsigned int v = (i + k) % 3;
+
+				t[v][i] = timed_round(test, row->fn[v], per,
+						      row->order);
 			}
-		}
-		sort(raw, ROUNDS, sizeof(u64), cmp_u64, NULL);
-		sort(new, ROUNDS, sizeof(u64), cmp_u64, NULL);
-		rmin = div_u64(raw[0], per);
-		nmin = div_u64(new[0], per);
-		kunit_info(test, "%-22s %10llu %10llu %10llu %10llu %4llu.%02llu\n",
-			   row->name, rmin, div_u64(raw[ROUNDS / 2], per), nmin,
-			   div_u64(new[ROUNDS / 2], per),
-			   div_u64(new[0], raw[0]),
-			   div_u64(new[0] * 100, raw[0]) % 100);
+		for (k = 0; k < 3; k++)
+			sort(t[k], ROUNDS, sizeof(u64), cmp_u64, NULL);
+		ratio(q1, sizeof(q1), t[2][0], t[0][0]);
+		ratio(q2, sizeof(q2), t[2][0], t[1][0]);
+		kunit_info(test, "%-21s %9llu %9llu %9llu %9llu %9llu %9llu %7s %7s\n",
+			   row->name, div_u64(t[0][0], per),
+			   div_u64(t[0][ROUNDS / 2], per),
+			   div_u64(t[1][0], per), div_u64(t[1][ROUNDS / 2], per),
+			   div_u64(t[2][0], per), div_u64(t[2][ROUNDS / 2], per),
+			   q1, q2);
 	}
 }
 

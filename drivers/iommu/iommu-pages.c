@@ -12,6 +12,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <linux/gfp.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 #include <linux/vmstat.h>
@@ -22,10 +23,15 @@
 /* The transition macro of iommu-pages.h is for callers, not for us. */
 #undef iommu_free_pages
 
+/* Both counters under one interrupt-disabled section: this is a hot path. */
 static void iommu_pages_account(struct folio *folio, long npages)
 {
-	mod_node_page_state(folio_pgdat(folio), NR_IOMMU_PAGES, npages);
-	lruvec_stat_mod_folio(folio, NR_SECONDARY_PAGETABLE, npages);
+	unsigned long flags;
+
+	local_irq_save(flags);
+	__mod_node_page_state(folio_pgdat(folio), NR_IOMMU_PAGES, npages);
+	__lruvec_stat_mod_folio(folio, NR_SECONDARY_PAGETABLE, npages);
+	local_irq_restore(flags);
 }
 
 /* The one call into the page allocator; KUnit injects failures here. */
@@ -179,9 +185,7 @@ void iommu_free_pages(void *virt)
 {
 	struct folio *folio;
 
-	if (!virt)
-		return;
-	if (!iommu_pages_debug_free(virt))
+	if (!virt || !iommu_pages_debug_free(virt))
 		return;
 	folio = virt_to_folio(virt);
 	iommu_pages_account(folio, -folio_nr_pages(folio));
@@ -199,10 +203,45 @@ EXPORT_SYMBOL_GPL(iommu_free_pages);
 void iommu_put_pages_list(struct iommu_pages_list *list)
 {
 	struct ioptdesc *iopt, *tmp;
+	struct folio *run = NULL;
+	unsigned long flags;
+	long pages = 0;
+
+	/* Misuse is dropped from the list, with interrupts still enabled. */
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		list_for_each_entry_safe(iopt, tmp, &list->pages,
+					 iopt_freelist_elm)
+			if (!iommu_pages_debug_free(ioptdesc_address(iopt)))
+				list_del(&iopt->iopt_freelist_elm);
+
+	/*
+	 * Uncount, while every folio is still alive, each run of folios that
+	 * share a node and a memcg in one update; then free.
+	 */
+	local_irq_save(flags);
+	list_for_each_entry(iopt, &list->pages, iopt_freelist_elm) {
+		struct folio *folio = ioptdesc_folio(iopt);
+
+		if (run && (folio_pgdat(folio) != folio_pgdat(run) ||
+			    folio_memcg(folio) != folio_memcg(run))) {
+			__mod_node_page_state(folio_pgdat(run), NR_IOMMU_PAGES,
+					      -pages);
+			__lruvec_stat_mod_folio(run, NR_SECONDARY_PAGETABLE,
+						-pages);
+			pages = 0;
+		}
+		run = folio;
+		pages += folio_nr_pages(folio);
+	}
+	if (run) {
+		__mod_node_page_state(folio_pgdat(run), NR_IOMMU_PAGES, -pages);
+		__lruvec_stat_mod_folio(run, NR_SECONDARY_PAGETABLE, -pages);
+	}
+	local_irq_restore(flags);
 
 	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm) {
 		list_del(&iopt->iopt_freelist_elm);
-		iommu_free_pages(ioptdesc_address(iopt));
+		iommu_pages_put_folio(ioptdesc_folio(iopt));
 	}
 }
 EXPORT_SYMBOL_GPL(iommu_put_pages_list);

@@ -534,7 +534,10 @@ int main(void)
 	setup();
 	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
 	out("KTAP version 1");
+	/* param() returns a buffer the next call reuses: keep a copy */
 	want = param("iommutest.domain");
+	if (want)
+		want = strdup(want);
 	v = param("iommutest.disk");
 	if (v)
 		snprintf(disk, sizeof(disk), "%s", v);
