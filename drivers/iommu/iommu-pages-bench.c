@@ -89,9 +89,13 @@ static u64 iommu_alloc_free(struct kunit *test, unsigned int iters,
 	return ktime_get_ns() - t0;
 }
 
-/* Only the freeing of the list is timed. */
-static u64 raw_list_put(struct kunit *test, unsigned int iters,
-			unsigned int order)
+/*
+ * Raw and 6.12 list puts of LIST_LEN pages from a list_head through
+ * page->lru; @counted: account them as 6.12's iommu-pages did.  Only the
+ * freeing of the list is timed.
+ */
+static u64 page_list_put(struct kunit *test, unsigned int iters,
+			 unsigned int order, bool counted)
 {
 	struct page *page, *tmp;
 	unsigned int i, n;
@@ -102,45 +106,43 @@ static u64 raw_list_put(struct kunit *test, unsigned int iters,
 		for (i = 0; i < LIST_LEN; i++) {
 			page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
 			KUNIT_ASSERT_NOT_NULL(test, page);
+			if (counted) {
+				mod_node_page_state(page_pgdat(page),
+						    NR_IOMMU_PAGES, 1);
+				mod_lruvec_page_state(page,
+						      NR_SECONDARY_PAGETABLE, 1);
+			}
 			list_add_tail(&page->lru, &list);
 		}
 		t0 = ktime_get_ns();
 		list_for_each_entry_safe(page, tmp, &list, lru) {
 			list_del(&page->lru);
-			__free_pages(page, order);
+			if (counted) {
+				mod_node_page_state(page_pgdat(page),
+						    NR_IOMMU_PAGES, -1);
+				mod_lruvec_page_state(page,
+						      NR_SECONDARY_PAGETABLE, -1);
+				put_page(page);
+			} else {
+				__free_pages(page, order);
+			}
 		}
 		total += ktime_get_ns() - t0;
 	}
 	return total;
 }
 
+static u64 raw_list_put(struct kunit *test, unsigned int iters,
+			unsigned int order)
+{
+	return page_list_put(test, iters, order, false);
+}
+
 /* 6.12's iommu_put_pages_list(): both counters and put_page() per page. */
 static u64 old_list_put(struct kunit *test, unsigned int iters,
 			unsigned int order)
 {
-	struct page *page, *tmp;
-	unsigned int i, n;
-	u64 total = 0, t0;
-	LIST_HEAD(list);
-
-	for (n = 0; n < iters; n++) {
-		for (i = 0; i < LIST_LEN; i++) {
-			page = alloc_pages(GFP_KERNEL | __GFP_ZERO, order);
-			KUNIT_ASSERT_NOT_NULL(test, page);
-			mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, 1);
-			mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, 1);
-			list_add_tail(&page->lru, &list);
-		}
-		t0 = ktime_get_ns();
-		list_for_each_entry_safe(page, tmp, &list, lru) {
-			list_del(&page->lru);
-			mod_node_page_state(page_pgdat(page), NR_IOMMU_PAGES, -1);
-			mod_lruvec_page_state(page, NR_SECONDARY_PAGETABLE, -1);
-			put_page(page);
-		}
-		total += ktime_get_ns() - t0;
-	}
-	return total;
+	return page_list_put(test, iters, order, true);
 }
 
 static u64 iommu_list_put(struct kunit *test, unsigned int iters,

@@ -20,17 +20,25 @@ CP=(perl scripts/checkpatch.pl --strict --no-tree -q --ignore MISSING_SIGN_OFF)
 
 owned_src=$(cd "$TOP" && find drivers include -name '*.[ch]' 2>/dev/null | sort)
 
-for f in $owned_src; do
-	out=$("${CP[@]}" -f "$f" 2>&1)
-	echo "=== checkpatch $f" >>"$LOG"
+# checkpatch NAME ARGS...: one row for checkpatch --strict on ARGS.
+checkpatch() {
+	local name=$1 out n
+	shift
+	out=$("${CP[@]}" "$@" 2>&1)
+	echo "=== checkpatch $name" >>"$LOG"
 	echo "$out" >>"$LOG"
 	n=$(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)')
 	if [ "$n" -eq 0 ]; then
-		row PASS "checkpatch/$f" ""
+		row PASS "checkpatch/$name" ""
 	else
-		row FAIL "checkpatch/$f" "$n complaint(s): $(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)')"
+		row FAIL "checkpatch/$name" "$n complaint(s): $(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)')"
 	fi
-	out=$(scripts/kernel-doc -none "$f" 2>&1)
+}
+
+# Owned files are checked as they are in the repo (what gets committed).
+for f in $owned_src; do
+	checkpatch "$f" -f "$TOP/$f"
+	out=$(scripts/kernel-doc -none "$TOP/$f" 2>&1)
 	echo "=== kernel-doc $f" >>"$LOG"
 	echo "$out" >>"$LOG"
 	if [ -z "$out" ]; then
@@ -41,15 +49,7 @@ for f in $owned_src; do
 done
 
 for p in $(sed -e 's/#.*//' "$TOP/patches/series" 2>/dev/null); do
-	out=$("${CP[@]}" "$TOP/patches/$p" 2>&1)
-	echo "=== checkpatch $p" >>"$LOG"
-	echo "$out" >>"$LOG"
-	n=$(echo "$out" | grep -cE '^(ERROR|WARNING|CHECK)')
-	if [ "$n" -eq 0 ]; then
-		row PASS "checkpatch/$p" ""
-	else
-		row FAIL "checkpatch/$p" "$n complaint(s): $(echo "$out" | grep -m1 -E '^(ERROR|WARNING|CHECK)')"
-	fi
+	checkpatch "$p" "$TOP/patches/$p"
 done
 
 # Upstream headers the series touches: no more kernel-doc warnings than base.

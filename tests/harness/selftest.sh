@@ -335,6 +335,17 @@ t_config_check() {
 	[ $rc -ne 0 ] && echo "$out" | grep -q 'bogus.config: CONFIG_NO_SUCH_OPTION_HERE=y'
 }
 
+t_lint_catches() {
+	# An owned file with a style error fails the lint stage, named.
+	[ -d "$TREE/.git" ] || { echo "no build/linux"; return 1; }
+	mkdir -p "$TMP/lint/drivers/iommu" "$TMP/lint/patches"
+	printf '// SPDX-License-Identifier: GPL-2.0\nint bad;  \n' >"$TMP/lint/drivers/iommu/bad.c"
+	: >"$TMP/lint/patches/series"
+	TOP=$TMP/lint BUILD=$BUILD LOGDIR=$TMP/logs bash "$HARNESS/lint.sh" >"$TMP/lint.rows" 2>&1
+	grep -P '^FAIL\tlint/checkpatch/drivers/iommu/bad.c\t.*trailing whitespace' "$TMP/lint.rows" ||
+		{ cat "$TMP/lint.rows"; return 1; }
+}
+
 t eval_clean "a clean recorded boot log passes"
 t eval_warn "a planted WARN fails the console check"
 t eval_kasan "a planted KASAN report fails the console check"
@@ -355,3 +366,4 @@ t bad_case "an unknown CASE is refused"
 t bad_kernel "an unknown kernel or ARCH is refused"
 t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
+t lint_catches "a style error in an owned file fails the lint stage"
