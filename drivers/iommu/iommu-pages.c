@@ -23,14 +23,20 @@
 /* The transition macro of iommu-pages.h is for callers, not for us. */
 #undef iommu_free_pages
 
+/* Both counters; the caller has interrupts disabled. */
+static void __iommu_pages_account(struct folio *folio, long npages)
+{
+	__mod_node_page_state(folio_pgdat(folio), NR_IOMMU_PAGES, npages);
+	__lruvec_stat_mod_folio(folio, NR_SECONDARY_PAGETABLE, npages);
+}
+
 /* Both counters under one interrupt-disabled section: this is a hot path. */
 static void iommu_pages_account(struct folio *folio, long npages)
 {
 	unsigned long flags;
 
 	local_irq_save(flags);
-	__mod_node_page_state(folio_pgdat(folio), NR_IOMMU_PAGES, npages);
-	__lruvec_stat_mod_folio(folio, NR_SECONDARY_PAGETABLE, npages);
+	__iommu_pages_account(folio, npages);
 	local_irq_restore(flags);
 }
 
@@ -224,19 +230,14 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 
 		if (run && (folio_pgdat(folio) != folio_pgdat(run) ||
 			    folio_memcg(folio) != folio_memcg(run))) {
-			__mod_node_page_state(folio_pgdat(run), NR_IOMMU_PAGES,
-					      -pages);
-			__lruvec_stat_mod_folio(run, NR_SECONDARY_PAGETABLE,
-						-pages);
+			__iommu_pages_account(run, -pages);
 			pages = 0;
 		}
 		run = folio;
 		pages += folio_nr_pages(folio);
 	}
-	if (run) {
-		__mod_node_page_state(folio_pgdat(run), NR_IOMMU_PAGES, -pages);
-		__lruvec_stat_mod_folio(run, NR_SECONDARY_PAGETABLE, -pages);
-	}
+	if (run)
+		__iommu_pages_account(run, -pages);
 	local_irq_restore(flags);
 
 	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm) {
