@@ -6,7 +6,11 @@
  */
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
+#include <linux/cgroup.h>
+#include <linux/memcontrol.h>
 #include <linux/mmzone.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -399,7 +403,168 @@ static struct kunit_suite iommu_pages_test_suite = {
 	.test_cases = iommu_pages_test_cases,
 };
 
-kunit_test_suite(iommu_pages_test_suite);
+/*
+ * Memory cgroups.  A case runs in a kernel thread of the root cgroup, so the
+ * suite is meant to be started by writing its debugfs "run" file from a task
+ * in a child cgroup (the guest init does); suite_init runs in that task and
+ * takes its memcg, which the case then charges with set_active_memcg().  At
+ * boot, in the root cgroup, the case checks that nothing is charged; it
+ * must not skip there, as KUnit never re-runs a case that once skipped.
+ *
+ * The memcg counters are exact only after an rstat flush, and
+ * cgroup_rstat_flush() is not exported: the test must be built in.
+ */
+#if IS_BUILTIN(CONFIG_IOMMU_PAGES_KUNIT_TEST) && defined(CONFIG_MEMCG)
+static struct mem_cgroup *memcg_target;
+
+static int iommu_pages_memcg_init(struct kunit_suite *suite)
+{
+	struct mem_cgroup *memcg;
+
+	if (!current->mm)
+		return 0;
+	memcg = get_mem_cgroup_from_mm(current->mm);
+	if (memcg && mem_cgroup_is_root(memcg)) {
+		mem_cgroup_put(memcg);
+		memcg = NULL;
+	}
+	memcg_target = memcg;
+	return 0;
+}
+
+static void iommu_pages_memcg_exit(struct kunit_suite *suite)
+{
+	mem_cgroup_put(memcg_target);
+	memcg_target = NULL;
+}
+
+struct memcg_counters {
+	long memcg;	/* the memcg's NR_SECONDARY_PAGETABLE */
+	long lruvec;	/* the same in its lruvec of the local node */
+	struct counters node;
+};
+
+static struct memcg_counters memcg_snap(struct mem_cgroup *memcg, int nid)
+{
+	struct memcg_counters c;
+
+	cgroup_rstat_flush(memcg->css.cgroup);
+	c.memcg = memcg_page_state(memcg, NR_SECONDARY_PAGETABLE);
+	c.lruvec = lruvec_page_state(mem_cgroup_lruvec(memcg, NODE_DATA(nid)),
+				     NR_SECONDARY_PAGETABLE);
+	c.node = snap();
+	return c;
+}
+
+static void expect_memcg_delta(struct kunit *test, struct mem_cgroup *memcg,
+			       int nid, struct memcg_counters before,
+			       long charged, long all, int line)
+{
+	struct memcg_counters now = memcg_snap(memcg, nid);
+
+	KUNIT_EXPECT_EQ_MSG(test, now.memcg - before.memcg, charged,
+			    "memcg NR_SECONDARY_PAGETABLE, line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, now.lruvec - before.lruvec, charged,
+			    "lruvec NR_SECONDARY_PAGETABLE, line %d", line);
+	expect_delta(test, before.node, all, line);
+}
+
+/* The memcg moved by @charged pages, the node counters by @all. */
+#define EXPECT_MEMCG_DELTA(test, memcg, nid, before, charged, all) \
+	expect_memcg_delta(test, memcg, nid, before, charged, all, __LINE__)
+
+static struct mem_cgroup *memcg_of(void *virt)
+{
+	struct mem_cgroup *memcg;
+
+	rcu_read_lock();
+	memcg = folio_memcg(virt_to_folio(virt));
+	rcu_read_unlock();
+	return memcg;
+}
+
+static void iommu_pages_test_memcg(struct kunit *test)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct mem_cgroup *memcg = memcg_target, *old;
+	int nid = numa_mem_id();
+	long nc = pages_for(SZ_64K), nd = pages_for(3 * PAGE_SIZE);
+	struct memcg_counters before;
+	void *a, *b, *c, *d;
+
+	if (!memcg) {
+		/* In the root cgroup (at boot) __GFP_ACCOUNT charges nothing. */
+		struct counters root = snap();
+
+		a = iommu_alloc_pages_node_sz(nid, GFP_KERNEL_ACCOUNT, SZ_64K);
+		KUNIT_ASSERT_NOT_NULL(test, a);
+		KUNIT_EXPECT_NULL(test, memcg_of(a));
+		EXPECT_DELTA(test, root, nc);
+		iommu_free_pages(a);
+		EXPECT_DELTA(test, root, 0);
+		return;
+	}
+	kunit_info(test, "charging a child memory cgroup\n");
+	before = memcg_snap(memcg, nid);
+
+	old = set_active_memcg(memcg);
+	a = iommu_alloc_pages_node_sz(nid, GFP_KERNEL_ACCOUNT, PAGE_SIZE);
+	b = iommu_alloc_pages_node_sz(nid, GFP_KERNEL, 2 * PAGE_SIZE);
+	c = iommu_alloc_pages_node_sz(nid, GFP_KERNEL_ACCOUNT, SZ_64K);
+	d = iommu_alloc_pages_node_sz(nid, GFP_ATOMIC | __GFP_ACCOUNT,
+				      3 * PAGE_SIZE);
+	set_active_memcg(old);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+
+	/* Only __GFP_ACCOUNT charges, and it charges the active memcg. */
+	KUNIT_EXPECT_PTR_EQ(test, memcg_of(a), memcg);
+	KUNIT_EXPECT_NULL(test, memcg_of(b));
+	KUNIT_EXPECT_PTR_EQ(test, memcg_of(c), memcg);
+	KUNIT_EXPECT_PTR_EQ(test, memcg_of(d), memcg);
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 1 + nc + nd, 3 + nc + nd);
+
+	/* A list mixing charged and uncharged allocations uncounts each. */
+	iommu_pages_list_add(&list, a);
+	iommu_pages_list_add(&list, b);
+	iommu_pages_list_add(&list, c);
+	iommu_put_pages_list(&list);
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, nd, nd);
+
+	iommu_free_pages(d);
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
+}
+#else
+static int iommu_pages_memcg_init(struct kunit_suite *suite)
+{
+	return 0;
+}
+
+static void iommu_pages_memcg_exit(struct kunit_suite *suite)
+{
+}
+
+static void iommu_pages_test_memcg(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_MEMCG and the test built in");
+}
+#endif
+
+static struct kunit_case iommu_pages_memcg_cases[] = {
+	KUNIT_CASE(iommu_pages_test_memcg),
+	{}
+};
+
+static struct kunit_suite iommu_pages_memcg_suite = {
+	.name = "iommu-pages-memcg",
+	.suite_init = iommu_pages_memcg_init,
+	.suite_exit = iommu_pages_memcg_exit,
+	.test_cases = iommu_pages_memcg_cases,
+};
+
+kunit_test_suites(&iommu_pages_test_suite, &iommu_pages_memcg_suite);
 
 MODULE_DESCRIPTION("KUnit tests for IOMMU page-table memory allocation");
 MODULE_LICENSE("GPL");

@@ -15,6 +15,7 @@
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/vmstat.h>
 
 #include "iommu-pages.h"
@@ -222,9 +223,11 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 
 	/*
 	 * Uncount, while every folio is still alive, each run of folios that
-	 * share a node and a memcg in one update; then free.
+	 * share a node and a memcg in one update; then free.  A charged
+	 * folio's memcg is looked up under RCU.
 	 */
 	local_irq_save(flags);
+	rcu_read_lock();
 	list_for_each_entry(iopt, &list->pages, iopt_freelist_elm) {
 		struct folio *folio = ioptdesc_folio(iopt);
 
@@ -238,6 +241,7 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 	}
 	if (run)
 		__iommu_pages_account(run, -pages);
+	rcu_read_unlock();
 	local_irq_restore(flags);
 
 	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm) {

@@ -2,8 +2,9 @@
 /*
  * The test guest's /init: checks that the virtio-blk device is translated by
  * an IOMMU, runs a DMA integrity workload through it, watches the IOMMU
- * page-table counters, runs a device lifecycle (remove, rescan, DMA, remove)
- * and a kmemleak scan, prints the results as KTAP and powers off.
+ * page-table counters, runs a device lifecycle (remove, rescan, DMA, remove),
+ * re-runs the iommu-pages-memcg KUnit suite from a child memory cgroup and
+ * does a kmemleak scan, prints the results as KTAP and powers off.
  *
  * Every line meant for the host starts with "init| " and is written with a
  * single write(2), so the host can pick it out of the console log.
@@ -468,6 +469,57 @@ static void test_lifecycle(long mib, long seed)
 	report_mem("after lifecycle");
 }
 
+/* --- memcg accounting ------------------------------------------------ */
+
+#define MEMCG_SUITE "/sys/kernel/debug/kunit/iommu-pages-memcg"
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_TEST CGROUP_ROOT "/iommutest"
+
+/*
+ * At boot the iommu-pages-memcg suite runs in the root cgroup, where
+ * nothing is charged.  Run it again from a child cgroup with the memory
+ * controller, where its suite_init finds a memcg to charge (the case says
+ * so in its log), and require every case to pass without skipping.
+ */
+static void test_memcg(void)
+{
+	static char buf[16384];
+	char pid[32];
+	int n, ok;
+	char *p;
+
+	if (access(MEMCG_SUITE "/run", F_OK)) {
+		skip("memcg_accounting",
+		     "no " MEMCG_SUITE "/run (CONFIG_MEMCG, CONFIG_KUNIT_DEBUGFS)");
+		return;
+	}
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (mount("cgroup2", CGROUP_ROOT, "cgroup2", 0, NULL) ||
+	    write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory") ||
+	    (mkdir(CGROUP_TEST, 0755) && errno != EEXIST) ||
+	    write_file(CGROUP_TEST "/cgroup.procs", pid)) {
+		diag("cannot enter a child memory cgroup: %s", strerror(errno));
+		result(0, "memcg_accounting");
+		return;
+	}
+	n = write_file(MEMCG_SUITE "/run", "run");
+	/* back to the root, so the child can go */
+	write_file(CGROUP_ROOT "/cgroup.procs", pid);
+	rmdir(CGROUP_TEST);
+	if (n) {
+		diag("writing %s/run: %s", MEMCG_SUITE, strerror(-n));
+		result(0, "memcg_accounting");
+		return;
+	}
+	n = read_file(MEMCG_SUITE "/results", buf, sizeof(buf));
+	ok = n > 0 && strstr(buf, "\nok 1 iommu-pages-memcg") &&
+	     strstr(buf, "charging a child memory cgroup") &&
+	     !strstr(buf, "not ok") && !strstr(buf, "SKIP");
+	for (p = strtok(n > 0 ? buf : NULL, "\n"); p; p = strtok(NULL, "\n"))
+		diag("%s", p);
+	result(ok, "memcg_accounting");
+}
+
 /* --- kmemleak -------------------------------------------------------- */
 
 static void test_kmemleak(void)
@@ -547,10 +599,10 @@ int main(void)
 	lifecycle = param_long("iommutest.lifecycle", 1, 0, 1);
 	/*
 	 * disk_found, iommu_group, counters_readable, dma_integrity,
-	 * dma_api_errors, kmemleak, and lifecycle_dma, lifecycle,
-	 * no_leak_over_domain_life.
+	 * memcg_accounting, dma_api_errors, kmemleak, and lifecycle_dma,
+	 * lifecycle, no_leak_over_domain_life.
 	 */
-	planned = 6 + (lifecycle ? 3 : 0);
+	planned = 7 + (lifecycle ? 3 : 0);
 	out("1..%d", planned);
 	diag("parameters: domain=%s disk=%s mib=%ld rounds=%ld seed=%ld lifecycle=%ld",
 	     want ? want : "(none)", disk, mib, rounds, seed, lifecycle);
@@ -575,6 +627,7 @@ int main(void)
 		if (lifecycle)
 			test_lifecycle(mib, seed);
 	}
+	test_memcg();
 	test_dma_api_debug();
 	test_kmemleak();
 	while (test_no < planned)
