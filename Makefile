@@ -11,8 +11,8 @@ SHELL := /bin/bash
 CASE ?= vtd-strict
 export KSRC ACCEL JOBS
 
-KNOWN := help deps tree status export build boot run check kunit bench \
-	 harness-test clean distclean
+KNOWN := help deps tree status export build boot run check compile source \
+	 kunit bench harness-test clean distclean
 .PHONY: $(KNOWN)
 
 help:
@@ -49,6 +49,14 @@ run: tree
 ## check [ARCH=x]      harness tests, all kernels, all boot cases, KUnit, selftests
 check:
 	@bash $(H)/check.sh check $(ARCH)
+
+## compile [TARGET=x] compile coverage, W=1 (tests/compile/*: x86_64 arm64 arm s390)
+compile: tree
+	@bash $(H)/check.sh compile $(TARGET)
+
+## source              the source check: table memory through iommu-pages only
+source: tree
+	@bash $(H)/check.sh source
 
 ## kunit [KUNITCONFIG=dir] [KUNIT_ARCH=x86_64|arm64]  kunit.py run, the usual way
 kunit: tree

@@ -46,39 +46,10 @@ for f in $FRAGMENTS; do
 		die "kernels/$name names fragment '$f', but tests/configs/$f.config does not exist"
 	frags+=("$TOP/tests/configs/$f.config")
 done
-sum=$(cat "$kdef" "${frags[@]}" | sha1sum | cut -c1-40)
-
-if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$sum" ]; then
-	step "build $name: configuring (tinyconfig + $FRAGMENTS)"
-	{
-		"${kmake[@]}" tinyconfig &&
-			(cd "$out" && "$TREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}") &&
-			"${kmake[@]}" olddefconfig
-	} >"$log" 2>&1 || fail_log "configuring kernel $name failed" "$log"
-	# Every option a fragment sets must be in the final .config.
-	bad=
-	for f in "${frags[@]}"; do
-		while IFS= read -r l; do
-			case $l in
-			CONFIG_*=*)
-				grep -qxF "$l" "$out/.config" ||
-					bad="$bad\n  $(basename "$f"): $l (got: $(grep -E "^(# )?${l%%=*}[= ]" "$out/.config" || echo absent))"
-				;;
-			"# CONFIG_"*" is not set")
-				o=${l#\# }
-				o=${o%% *}
-				grep -q "^$o=" "$out/.config" &&
-					bad="$bad\n  $(basename "$f"): $l (got: $(grep "^$o=" "$out/.config"))"
-				;;
-			esac
-		done <"$f"
-	done
-	if [ -n "$bad" ]; then
-		rm -f "$out/.fragments"
-		printf 'error: kernel %s: options the fragments ask for did not take effect (a missing dependency?):%b\n' "$name" "$bad" >&2
-		exit 1
-	fi
-	echo "$sum" >"$out/.fragments"
+if ! configure_kernel "$out" "$log" "${kmake[@]}" -- "${frags[@]}"; then
+	grep -q '^error: options' "$log" || fail_log "configuring kernel $name failed" "$log"
+	printf 'error: kernel %s: %s\n' "$name" "$(sed -n '/^error: options/,$p' "$log" | sed '1s/^error: //')" >&2
+	exit 1
 fi
 
 step "build $name: make $target ($ARCH, -j$jobs, log: ${log#$TOP/})"

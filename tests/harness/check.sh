@@ -5,6 +5,8 @@
 #   check.sh boot CASE             build the case's kernel, boot the case
 #   check.sh run [CASE]            boot one case, print the memory summary
 #   check.sh check [ARCH]          harness tests, kernels, every case
+#   check.sh compile [TARGET]      compile coverage (tests/compile), W=1
+#   check.sh source                the source check (tests/harness/srccheck.py)
 #   check.sh harness-test          the harness's own tests
 #   check.sh kunit [DIR] [ARCH]    kunit.py run with a .kunitconfig
 # Every check leaves one row in build/results/results.tsv; "check" ends with
@@ -49,6 +51,21 @@ build_kernel() {
 		record FAIL "build/$k" "see build/logs/build-$k.log"
 	fi
 	return "${BUILT[$k]}"
+}
+
+all_compiles() { ls "$TOP/tests/compile"; }
+
+# compile_target NAME: compile coverage for one architecture; its rows.
+compile_target() {
+	step "compile coverage: $1 (W=1, drivers/iommu)"
+	bash "$HARNESS/compile.sh" "$1" >"$RES/compile-$1.rows"
+	cat "$RES/compile-$1.rows" >>"$ALL"
+	grep '^FAIL' "$RES/compile-$1.rows" | cut -f2,3 | sed 's/^/  FAIL /' | cut -c1-300
+	grep -q '^FAIL' "$RES/compile-$1.rows" && return 1
+	grep -q . "$RES/compile-$1.rows" || {
+		record FAIL "compile/$1" "compile.sh printed nothing (see above)"
+		return 1
+	}
 }
 
 boot_case() {
@@ -163,6 +180,13 @@ check)
 		step "check: kernel style: $(grep -c '^PASS.*lint/' "$ALL") passed, $(grep -c '^FAIL.*lint/' "$ALL") failed"
 		grep '^FAIL.*lint/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /'
 	fi
+	step "check: source check (table memory through iommu-pages only)"
+	python3 "$HARNESS/srccheck.py" "$TREE" "$TOP/tests/srccheck/allow" >>"$ALL" 2>"$LOGDIR/srccheck.log"
+	grep '^FAIL.*source/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /' | cut -c1-300
+	for t in $(all_compiles); do
+		[ -z "$arch" ] || [ "$t" = "$arch" ] || continue
+		compile_target "$t"
+	done
 	for c in $(all_cases); do
 		[ -z "$arch" ] || [ "$(kernel_arch "$(case_kernel "$c")")" = "$arch" ] || continue
 		boot_case "$c"
@@ -197,6 +221,25 @@ bench)
 	done
 	exit $rc
 	;;
+compile)
+	ts=${1:-$(all_compiles)}
+	for t in $ts; do
+		[ -f "$TOP/tests/compile/$t" ] ||
+			die "unknown compile target '$t' (one of: $(all_compiles | tr '\n' ' '))"
+	done
+	start
+	bash "$HARNESS/deps.sh" all || exit 1
+	rc=0
+	for t in $ts; do compile_target "$t" || rc=1; done
+	summary || rc=1
+	exit $rc
+	;;
+source)
+	start
+	python3 "$HARNESS/srccheck.py" "$TREE" "$TOP/tests/srccheck/allow" >>"$ALL" 2>"$LOGDIR/srccheck.log"
+	cut -c1-300 "$LOGDIR/srccheck.log"
+	summary
+	;;
 harness-test)
 	start
 	bash "$HARNESS/selftest.sh" >>"$ALL"
@@ -229,6 +272,6 @@ kunit)
 	[ $rc -eq 0 ] || fail_log "kunit.py run failed" "$log"
 	;;
 *)
-	die "usage: check.sh build|boot|run|check|harness-test|kunit ..."
+	die "usage: check.sh build|boot|run|check|compile|source|harness-test|kunit ..."
 	;;
 esac

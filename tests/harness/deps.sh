@@ -13,7 +13,8 @@ pkgs="linux-source-6.12 xz-utils make gcc libc6-dev flex bison bc libelf-dev
 case $want in
 x86_64) pkgs="$pkgs qemu-system-x86" ;;
 arm64) pkgs="$pkgs qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
-all) pkgs="$pkgs qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross" ;;
+all) pkgs="$pkgs qemu-system-x86 qemu-system-arm gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	gcc-arm-linux-gnueabi gcc-s390x-linux-gnu" ;;
 *) die "deps: unknown architecture '$want' (x86_64, arm64 or all)" ;;
 esac
 [ -n "${DEPS_EXTRA:-}" ] && pkgs="$pkgs $DEPS_EXTRA"

@@ -39,3 +39,53 @@ need() {
 			die "missing tool '$t' (run 'make deps' to install it)"
 	done
 }
+
+# configure_kernel OUT LOG MAKE-COMMAND... -- FRAGMENT...: tinyconfig plus
+# the fragments in OUT, unless OUT/.config already came from exactly these
+# fragments.  Every option a fragment sets (or unsets) must be in the final
+# .config; if one is not, the log ends with the list and this returns 1.
+configure_kernel() {
+	local out=$1 log=$2 kmake=() frags sum bad f l o
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		kmake+=("$1")
+		shift
+	done
+	shift
+	frags=("$@")
+	sum=$(cat "${frags[@]}" | sha1sum | cut -c1-40)
+	[ -f "$out/.config" ] && [ "$(cat "$out/.fragments" 2>/dev/null)" = "$sum" ] &&
+		return 0
+	rm -f "$out/.fragments"
+	step "configuring ${out#"$BUILD"/}: tinyconfig + $(for f in "${frags[@]}"; do basename "$f" .config; done | tr '\n' ' ')"
+	{
+		"${kmake[@]}" tinyconfig &&
+			(cd "$out" && "$TREE/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "${frags[@]}") &&
+			"${kmake[@]}" olddefconfig
+	} >"$log" 2>&1 || {
+		echo "error: configuring failed" >>"$log"
+		return 1
+	}
+	bad=
+	for f in "${frags[@]}"; do
+		while IFS= read -r l; do
+			case $l in
+			CONFIG_*=*)
+				grep -qxF "$l" "$out/.config" ||
+					bad="$bad\n  $(basename "$f"): $l (got: $(grep -E "^(# )?${l%%=*}[= ]" "$out/.config" || echo absent))"
+				;;
+			"# CONFIG_"*" is not set")
+				o=${l#\# }
+				o=${o%% *}
+				grep -q "^$o=" "$out/.config" &&
+					bad="$bad\n  $(basename "$f"): $l (got: $(grep "^$o=" "$out/.config"))"
+				;;
+			esac
+		done <"$f"
+	done
+	if [ -n "$bad" ]; then
+		printf 'error: options the fragments ask for did not take effect (a missing dependency?):%b\n' "$bad" >>"$log"
+		return 1
+	fi
+	echo "$sum" >"$out/.fragments"
+}

@@ -346,6 +346,63 @@ t_lint_catches() {
 		{ cat "$TMP/lint.rows"; return 1; }
 }
 
+# --- source check (srccheck.py) ------------------------------------------
+
+# A fake tree: a clean table driver (comments and strings may name what the
+# code must not do), plus DIRTY=1 planted violations, one file per rule.
+srctree() {
+	local d=$TMP/src/drivers/iommu
+	rm -rf "$TMP/src"
+	mkdir -p "$d/intel"
+	cat >"$d/good.c" <<'EOS'
+/* No page->lru here; iommu_free_page(x) and struct page are only words. */
+static const char *s = "iommu_alloc_pages(gfp, 1) virt_to_page(p)";
+static void *good(struct iommu_pages_list *l, size_t size)
+{
+	void *p = iommu_alloc_pages_node_sz(NUMA_NO_NODE, GFP_KERNEL,
+					    max(size, (size_t)SZ_4K));
+
+	iommu_pages_list_add(l, p);
+	iommu_free_pages(foo(p, 1));
+	return p;
+}
+EOS
+	[ "${1:-}" = dirty ] || return 0
+	printf 'void a(struct page *p) { list_del(&p->lru); }\n' >"$d/lru.c"
+	printf 'void *b(void) { return iommu_alloc_page_node(0, GFP_KERNEL); }\n' >"$d/old.c"
+	printf 'void c(void *v)\n{\n\tiommu_free_pages(v,\n\t\t\t 2);\n}\n' >"$d/intel/order2.c"
+	printf 'void *d(int order) { return iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE << order); }\n' >"$d/order.c"
+	printf 'void *e(void) { void *t = iommu_alloc_pages_sz(GFP_KERNEL, SZ_4K);\n\treturn page_address(virt_to_page(t)); }\n' >"$d/page.c"
+}
+
+t_srccheck_clean() {
+	srctree
+	: >"$TMP/allow"
+	python3 "$HARNESS/srccheck.py" "$TMP/src" "$TMP/allow" >"$TMP/src.rows" ||
+		{ cat "$TMP/src.rows"; return 1; }
+	! grep -q '^FAIL' "$TMP/src.rows"
+}
+
+t_srccheck_catches() {
+	srctree dirty
+	: >"$TMP/allow"
+	! python3 "$HARNESS/srccheck.py" "$TMP/src" "$TMP/allow" >"$TMP/src.rows" 2>/dev/null ||
+		{ echo "planted violations passed"; return 1; }
+	grep -P '^FAIL\tsource/lru\t.*lru\.c:1:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/old-api\t.*old\.c:1:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/old-api\t.*intel/order2\.c:3:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/order\t.*order\.c:1:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/struct-page\t.*page\.c:2:' "$TMP/src.rows" &&
+		! grep -q 'good\.c' "$TMP/src.rows" || { cat "$TMP/src.rows"; return 1; }
+	# An allowlist entry with a reason clears its hit; a stale one fails.
+	printf 'drivers/iommu/page.c\tpage_address(virt_to_page(t))\tfixture\n' >"$TMP/allow"
+	printf 'drivers/iommu/gone.c\tnothing\tstale\n' >>"$TMP/allow"
+	python3 "$HARNESS/srccheck.py" "$TMP/src" "$TMP/allow" >"$TMP/src.rows" 2>/dev/null
+	grep -P '^PASS\tsource/struct-page' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/allowlist\t.*gone\.c' "$TMP/src.rows" ||
+		{ cat "$TMP/src.rows"; return 1; }
+}
+
 t eval_clean "a clean recorded boot log passes"
 t eval_warn "a planted WARN fails the console check"
 t eval_kasan "a planted KASAN report fails the console check"
@@ -367,3 +424,5 @@ t bad_kernel "an unknown kernel or ARCH is refused"
 t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
+t srccheck_clean "the source check passes clean table code"
+t srccheck_catches "the source check fails planted page->lru, old API, order and struct page uses"
