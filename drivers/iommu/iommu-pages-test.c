@@ -178,24 +178,6 @@ static void iommu_pages_test_lists(struct kunit *test)
 	EXPECT_DELTA(test, before, 0);
 }
 
-/* The 6.12 entry points still work while drivers are converted. */
-static void iommu_pages_test_legacy(struct kunit *test)
-{
-	struct counters before = snap();
-	void *v1, *v2;
-
-	v1 = iommu_alloc_pages(GFP_KERNEL, 1);
-	v2 = iommu_alloc_page(GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, v1);
-	KUNIT_ASSERT_NOT_NULL(test, v2);
-	EXPECT_DELTA(test, before, 3);
-	iommu_free_page(v2);
-	EXPECT_DELTA(test, before, 2);
-	/* the order passed to the old free is not needed any more */
-	iommu_free_pages(v1, 0);
-	EXPECT_DELTA(test, before, 0);
-}
-
 static DEFINE_SPINLOCK(iommu_pages_test_lock);
 
 static void iommu_pages_test_atomic(struct kunit *test)
@@ -388,7 +370,6 @@ static struct kunit_case iommu_pages_test_cases[] = {
 	KUNIT_CASE(iommu_pages_test_sizes),
 	KUNIT_CASE(iommu_pages_test_node),
 	KUNIT_CASE(iommu_pages_test_lists),
-	KUNIT_CASE(iommu_pages_test_legacy),
 	KUNIT_CASE(iommu_pages_test_atomic),
 	KUNIT_CASE(iommu_pages_test_refusals),
 	KUNIT_CASE(iommu_pages_test_alloc_failure),
