@@ -10,6 +10,8 @@
 #                           (owned files and the patches' lines)
 # The build log is build/logs/compile-NAME.log.
 . "$(dirname "$0")/lib.sh"
+# stdout carries the rows; progress goes to stderr
+step() { printf '[%s] %s\n' "$(elapsed)" "$*" >&2; }
 
 name=${1:-}
 def=$TOP/tests/compile/$name

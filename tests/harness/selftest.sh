@@ -373,6 +373,7 @@ EOS
 	printf 'void c(void *v)\n{\n\tiommu_free_pages(v,\n\t\t\t 2);\n}\n' >"$d/intel/order2.c"
 	printf 'void *d(int order) { return iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE << order); }\n' >"$d/order.c"
 	printf 'void *e(void) { void *t = iommu_alloc_pages_sz(GFP_KERNEL, SZ_4K);\n\treturn page_address(virt_to_page(t)); }\n' >"$d/page.c"
+	printf 'void *f(void) { iommu_alloc_pages_sz(GFP_KERNEL, SZ_4K);\n\treturn kmem_cache_zalloc(l2_cache, GFP_ATOMIC); }\n' >"$d/cache.c"
 }
 
 t_srccheck_clean() {
@@ -393,6 +394,7 @@ t_srccheck_catches() {
 		grep -P '^FAIL\tsource/old-api\t.*intel/order2\.c:3:' "$TMP/src.rows" &&
 		grep -P '^FAIL\tsource/order\t.*order\.c:1:' "$TMP/src.rows" &&
 		grep -P '^FAIL\tsource/struct-page\t.*page\.c:2:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/kmem-cache\t.*cache\.c:2:' "$TMP/src.rows" &&
 		! grep -q 'good\.c' "$TMP/src.rows" || { cat "$TMP/src.rows"; return 1; }
 	# An allowlist entry with a reason clears its hit; a stale one fails.
 	printf 'drivers/iommu/page.c\tpage_address(virt_to_page(t))\tfixture\n' >"$TMP/allow"
@@ -425,4 +427,4 @@ t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"
-t srccheck_catches "the source check fails planted page->lru, old API, order and struct page uses"
+t srccheck_catches "the source check fails planted page->lru, old API, order, struct page and kmem_cache uses"

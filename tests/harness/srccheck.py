@@ -18,6 +18,8 @@ detail"):
                drm users): no struct page, virt_to_page, page_address,
                pfn_to_page, page_to_pfn, alloc_pages, __get_free_pages,
                get_zeroed_page, free_pages or __free_pages
+  kmem-cache   in those files: no private kmem_cache (sub-page tables are
+               iommu-pages fragments, accounted like every table)
   allowlist    every allowlist entry still matches something
 A hit is allowed only by a line of ALLOWLIST: "PATH<TAB>TEXT<TAB>REASON",
 where TEXT is a substring of the offending source line.  Comments are
@@ -44,6 +46,7 @@ PAGE_API = re.compile(r'\bstruct\s+page\b|\b(virt_to_page|page_address|pfn_to_pa
                       r'alloc_pages_node|__get_free_pages|get_zeroed_page|'
                       r'free_pages|__free_pages|free_page)\s*\(')
 ORDER = re.compile(r'\bget_order\s*\(|\border\b')
+KMEM_CACHE = re.compile(r'\bkmem_cache_(create|create_usercopy|alloc|alloc_node|zalloc)\s*\(|\bKMEM_CACHE\s*\(')
 
 
 def strip_comments(text):
@@ -110,7 +113,7 @@ def main():
                 return 2
             allow.append([parts[0], parts[1], parts[2], 0])
 
-    hits = {r: [] for r in ('lru', 'old-api', 'order', 'struct-page')}
+    hits = {r: [] for r in ('lru', 'old-api', 'order', 'struct-page', 'kmem-cache')}
 
     def hit(rule, path, lines, lineno):
         src = lines[lineno - 1]
@@ -147,6 +150,8 @@ def main():
         if allocates or base.startswith('io-pgtable') or path in DRM:
             for m in PAGE_API.finditer(code):
                 hit('struct-page', path, lines, line_of(m.start()))
+            for m in KMEM_CACHE.finditer(code):
+                hit('kmem-cache', path, lines, line_of(m.start()))
 
     failed = False
     for rule, h in hits.items():
