@@ -12,6 +12,10 @@
  *   alloc+free 2M     the same at order 9
  *   put list of 512   iommu_put_pages_list() of 512 4 KiB allocations
  *                     vs __free_pages() of 512 pages from a list_head
+ *   1K                a 1 KiB fragment vs a 1 KiB kmem_cache object
+ *                     ("raw") and a whole page ("6.12")
+ *   RCU 512           freeing 512 4 KiB tables after a grace period: one
+ *                     list ("new") vs one call each ("6.12") vs at once
  */
 #include <kunit/test.h>
 #include <linux/gfp.h>
@@ -19,7 +23,9 @@
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/sort.h>
 
 #include "iommu-pages.h"
@@ -167,6 +173,113 @@ static u64 iommu_list_put(struct kunit *test, unsigned int iters,
 	return total;
 }
 
+/*
+ * Sub-page tables: a 1 KiB fragment against the kmem_cache the 6.12
+ * drivers kept for their 1 KiB tables (columns "raw"), and against a whole
+ * page (column "6.12": what a driver gets by rounding up).
+ */
+static struct kmem_cache *bench_1k_cache;
+
+/*
+ * In both, one object stays allocated across the loop, as tables do in a
+ * live page table: otherwise every free of a fragment would hand its page
+ * back to the page allocator (by design), which a slab cache never does.
+ */
+static u64 cache_1k(struct kunit *test, unsigned int iters,
+		    unsigned int order)
+{
+	void *keep = kmem_cache_zalloc(bench_1k_cache, GFP_KERNEL);
+	unsigned int i;
+	u64 t0, ns;
+
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	t0 = ktime_get_ns();
+	for (i = 0; i < iters; i++) {
+		void *virt = kmem_cache_zalloc(bench_1k_cache, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, virt);
+		kmem_cache_free(bench_1k_cache, virt);
+	}
+	ns = ktime_get_ns() - t0;
+	kmem_cache_free(bench_1k_cache, keep);
+	return ns;
+}
+
+static u64 frag_1k(struct kunit *test, unsigned int iters,
+		   unsigned int order)
+{
+	void *keep = iommu_alloc_pages_sz(GFP_KERNEL, SZ_1K);
+	unsigned int i;
+	u64 t0, ns;
+
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	t0 = ktime_get_ns();
+	for (i = 0; i < iters; i++) {
+		void *virt = iommu_alloc_pages_sz(GFP_KERNEL, SZ_1K);
+
+		KUNIT_ASSERT_NOT_NULL(test, virt);
+		iommu_free_pages(virt);
+	}
+	ns = ktime_get_ns() - t0;
+	iommu_free_pages(keep);
+	return ns;
+}
+
+/*
+ * Freeing 512 4 KiB tables after a grace period, on the unmap path: the
+ * call only (the memory goes later, from the RCU callback).  "raw" is the
+ * immediate list put, "6.12" one iommu_free_pages_rcu() per table (one
+ * rcu_head each), "new" iommu_put_pages_list_rcu() (one per list).
+ */
+static u64 list_free(struct kunit *test, unsigned int iters, int how)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	unsigned int i, n;
+	u64 total = 0, t0;
+	void **virt;
+
+	virt = kunit_kmalloc_array(test, LIST_LEN, sizeof(*virt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	for (n = 0; n < iters; n++) {
+		for (i = 0; i < LIST_LEN; i++) {
+			virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+			KUNIT_ASSERT_NOT_NULL(test, virt[i]);
+			iommu_pages_list_add(&list, virt[i]);
+		}
+		t0 = ktime_get_ns();
+		if (how == 0) {
+			iommu_put_pages_list(&list);
+		} else if (how == 1) {
+			for (i = 0; i < LIST_LEN; i++)
+				iommu_free_pages_rcu(virt[i]);
+			list = IOMMU_PAGES_LIST_INIT(list);
+		} else {
+			iommu_put_pages_list_rcu(&list);
+		}
+		total += ktime_get_ns() - t0;
+		rcu_barrier();
+	}
+	return total;
+}
+
+static u64 list_put_now(struct kunit *test, unsigned int iters,
+			unsigned int order)
+{
+	return list_free(test, iters, 0);
+}
+
+static u64 list_rcu_each(struct kunit *test, unsigned int iters,
+			 unsigned int order)
+{
+	return list_free(test, iters, 1);
+}
+
+static u64 list_rcu(struct kunit *test, unsigned int iters,
+		    unsigned int order)
+{
+	return list_free(test, iters, 2);
+}
+
 static const struct bench_row rows[] = {
 	{ "alloc+free 4K", 20000,
 	  { raw_alloc_free, old_alloc_free, iommu_alloc_free }, 0 },
@@ -174,6 +287,10 @@ static const struct bench_row rows[] = {
 	  { raw_alloc_free, old_alloc_free, iommu_alloc_free }, 9 },
 	{ "put list of 512 x 4K", 20,
 	  { raw_list_put, old_list_put, iommu_list_put }, 0 },
+	{ "1K: cache/page/frag", 20000,
+	  { cache_1k, iommu_alloc_free, frag_1k }, 0 },
+	{ "RCU 512: now/each/list", 20,
+	  { list_put_now, list_rcu_each, list_rcu }, 0 },
 };
 
 /*
@@ -248,6 +365,18 @@ static void iommu_pages_bench(struct kunit *test)
 	}
 }
 
+static int iommu_pages_bench_init(struct kunit_suite *suite)
+{
+	bench_1k_cache = kmem_cache_create("iommu-pages-bench-1k", SZ_1K, SZ_1K,
+					   0, NULL);
+	return bench_1k_cache ? 0 : -ENOMEM;
+}
+
+static void iommu_pages_bench_exit(struct kunit_suite *suite)
+{
+	kmem_cache_destroy(bench_1k_cache);
+}
+
 static struct kunit_case iommu_pages_bench_cases[] = {
 	KUNIT_CASE_SLOW(iommu_pages_bench),
 	{}
@@ -255,6 +384,8 @@ static struct kunit_case iommu_pages_bench_cases[] = {
 
 static struct kunit_suite iommu_pages_bench_suite = {
 	.name = "iommu-pages-bench",
+	.suite_init = iommu_pages_bench_init,
+	.suite_exit = iommu_pages_bench_exit,
 	.test_cases = iommu_pages_bench_cases,
 };
 

@@ -5,9 +5,43 @@
 #ifndef __IOMMU_PAGES_INTERNAL_H
 #define __IOMMU_PAGES_INTERNAL_H
 
+#include <linux/bits.h>
 #include <linux/gfp_types.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/spinlock_types.h>
 
 struct folio;
+
+/*
+ * Fragments: from IOMMU_FRAG_MIN bytes (64, or more on pages so large that
+ * a page would hold more than BITS_PER_LONG of them) to PAGE_SIZE / 2, in
+ * powers of two.
+ */
+#define IOMMU_FRAG_MIN_SHIFT \
+	(PAGE_SHIFT - (BITS_PER_LONG == 64 ? 6 : 5) > 6 ? \
+	 PAGE_SHIFT - (BITS_PER_LONG == 64 ? 6 : 5) : 6)
+#define IOMMU_FRAG_MIN BIT(IOMMU_FRAG_MIN_SHIFT)
+#define IOMMU_FRAG_CLASSES (PAGE_SHIFT - IOMMU_FRAG_MIN_SHIFT)
+
+enum {
+	IOMMU_FRAG_ZONE_NORMAL,
+	IOMMU_FRAG_ZONE_DMA32,
+	IOMMU_FRAG_ZONE_DMA,
+	IOMMU_FRAG_ZONES,
+};
+
+/*
+ * The pages of one node, zone and fragment size that have a free fragment.
+ * iommu-pages has one per combination; KUnit makes private ones.
+ */
+struct iommu_frag_pool {
+	spinlock_t lock;		/* partial, and its pages' bitmaps */
+	struct list_head partial;
+	int nid;
+	gfp_t zone_gfp;
+	unsigned int shift;
+};
 
 /* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
 #define IOMMU_PAGES_POISON 0x6d
@@ -24,6 +58,10 @@ enum iommu_pages_misuse {
 struct folio *iommu_pages_alloc_folio(gfp_t gfp, unsigned int order, int nid);
 void iommu_pages_put_folio(struct folio *folio);
 void iommu_pages_report(enum iommu_pages_misuse what, const void *virt);
+void iommu_frag_pool_init(struct iommu_frag_pool *pool, int nid,
+			  unsigned int zone, unsigned int shift);
+void *iommu_frag_alloc(struct iommu_frag_pool *pool, gfp_t gfp);
+extern bool iommu_pages_whole_only;
 #endif
 
 #endif /* __IOMMU_PAGES_INTERNAL_H */

@@ -4,11 +4,17 @@
  * accounting, lists, atomic context, refusals, allocation failure and the
  * CONFIG_IOMMU_PAGES_DEBUG checks.
  */
+#include <kunit/device.h>
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/cgroup.h>
+#include <linux/delay.h>
+#include <linux/io-pgtable.h>
+#include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mmzone.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/module.h>
@@ -112,14 +118,21 @@ static void check_one_size(struct kunit *test, size_t size)
 
 static void iommu_pages_test_sizes(struct kunit *test)
 {
+	unsigned long largest = min_t(unsigned long, MAX_ALLOC_SIZE, SZ_4M);
 	unsigned int round, i;
 
+	/* sizes up to PAGE_SIZE / 2 are fragments: iommu-pages-frag */
 	for (round = 0; round < 2; round++)
 		for (i = 0; i < ARRAY_SIZE(test_sizes); i++)
-			if (test_sizes[i] <= MAX_ALLOC_SIZE)
+			if (test_sizes[i] > PAGE_SIZE / 2 &&
+			    test_sizes[i] <= MAX_ALLOC_SIZE)
 				check_one_size(test, test_sizes[i]);
-	/* Every power of two up to the largest allocation. */
-	for (i = 0; (PAGE_SIZE << i) <= MAX_ALLOC_SIZE && i <= MAX_PAGE_ORDER; i++)
+	/*
+	 * Every power of two up to 4 MiB (the largest table a driver asks
+	 * for; with 64 KiB pages the largest allocation is 512 MiB, more than
+	 * a test guest can be asked to find contiguous).
+	 */
+	for (i = 0; (PAGE_SIZE << i) <= largest; i++)
 		check_one_size(test, PAGE_SIZE << i);
 }
 
@@ -249,12 +262,17 @@ static struct folio *fail_alloc(gfp_t gfp, unsigned int order, int nid)
 static void iommu_pages_test_alloc_failure(struct kunit *test)
 {
 	struct counters before = snap();
+	struct iommu_frag_pool pool;
 	void *virt;
 
+	/* a private pool: a shared one may have a free fragment already */
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     IOMMU_FRAG_MIN_SHIFT);
 	kunit_activate_static_stub(test, iommu_pages_alloc_folio, fail_alloc);
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, SZ_2M));
-	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(0, GFP_ATOMIC, 1));
+	KUNIT_EXPECT_NULL(test, iommu_frag_alloc(&pool, GFP_ATOMIC));
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 	EXPECT_DELTA(test, before, 0);
 
 	/* and the allocator works again once the failure is gone */
@@ -384,6 +402,622 @@ static struct kunit_suite iommu_pages_test_suite = {
 	.test_cases = iommu_pages_test_cases,
 };
 
+/* --- fragments and RCU freeing: suite iommu-pages-frag --------------- */
+
+/* Pages handed back to the page allocator, counted through the stub. */
+static void count_put(struct folio *folio)
+{
+	struct kunit *test = kunit_get_current_test();
+
+	*(unsigned int *)test->priv += 1;
+	folio_put(folio);
+}
+
+static unsigned int frag_size_of(size_t size)
+{
+	return max_t(size_t, IOMMU_FRAG_MIN, roundup_pow_of_two(size));
+}
+
+static bool is_frag_page(void *virt)
+{
+	return virt_to_ioptdesc(virt)->iopt_private & IOPTDESC_FRAG;
+}
+
+/* Every size up to PAGE_SIZE / 2 through the shared pools. */
+static void iommu_pages_test_frag_sizes(struct kunit *test)
+{
+	struct counters before = snap();
+	size_t size;
+	void *whole;
+
+	for (size = 1; size <= PAGE_SIZE / 2;
+	     size = size < SZ_4K ? size + 1 : size * 2) {
+		unsigned int fs = frag_size_of(size);
+		void *virt = iommu_alloc_pages_sz(GFP_KERNEL, size);
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, virt, "size %zu", size);
+		KUNIT_EXPECT_TRUE_MSG(test, IS_ALIGNED((unsigned long)virt, fs),
+				      "size %zu at %p not aligned to %u", size,
+				      virt, fs);
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(virt, 0, fs),
+				      "size %zu not zeroed", size);
+		KUNIT_EXPECT_TRUE_MSG(test, is_frag_page(virt), "size %zu",
+				      size);
+		memset(virt, 0xa5, fs);
+		iommu_free_pages(virt);
+	}
+	/* just above the largest fragment: a whole page again */
+	whole = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE / 2 + 1);
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	KUNIT_EXPECT_FALSE(test, is_frag_page(whole));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(whole));
+	iommu_free_pages(whole);
+	EXPECT_DELTA(test, before, 0);
+}
+
+/* A page fills, a second one starts, and each goes when its last goes. */
+static void iommu_pages_test_frag_pages(struct kunit *test)
+{
+	unsigned int shift, n, i, puts = 0;
+	struct iommu_frag_pool pool;
+	struct counters before;
+	void *frag[BITS_PER_LONG + 1];
+
+	test->priv = &puts;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, count_put);
+	for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT; shift++) {
+		n = PAGE_SIZE >> shift;
+		puts = 0;
+		iommu_frag_pool_init(&pool, numa_mem_id(),
+				     IOMMU_FRAG_ZONE_NORMAL, shift);
+		before = snap();
+		for (i = 0; i <= n; i++) {
+			frag[i] = iommu_frag_alloc(&pool, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, frag[i]);
+			KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)frag[i],
+							   BIT(shift)));
+			KUNIT_EXPECT_NULL(test, memchr_inv(frag[i], 0,
+							   BIT(shift)));
+			memset(frag[i], i, BIT(shift));
+			/* one page for the first n, a second for the last */
+			EXPECT_DELTA(test, before, i < n ? 1 : 2);
+		}
+		for (i = 1; i < n; i++)
+			KUNIT_EXPECT_PTR_EQ(test, PTR_ALIGN_DOWN(frag[i], PAGE_SIZE),
+					    frag[0]);
+		KUNIT_EXPECT_PTR_NE(test, PTR_ALIGN_DOWN(frag[n], PAGE_SIZE),
+				    frag[0]);
+		/* nothing overlapped: every fragment still holds its byte */
+		for (i = 0; i <= n; i++)
+			KUNIT_EXPECT_NULL(test, memchr_inv(frag[i], (u8)i,
+							   BIT(shift)));
+		for (i = 0; i + 1 < n; i++)
+			iommu_free_pages(frag[i]);
+		EXPECT_DELTA(test, before, 2);
+		KUNIT_EXPECT_EQ(test, puts, 0);
+		iommu_free_pages(frag[n - 1]);
+		EXPECT_DELTA(test, before, 1);
+		KUNIT_EXPECT_EQ(test, puts, 1);
+		iommu_free_pages(frag[n]);
+		EXPECT_DELTA(test, before, 0);
+		KUNIT_EXPECT_EQ(test, puts, 2);
+		KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+	}
+}
+
+/* A freed fragment is handed out again, zeroed. */
+static void iommu_pages_test_frag_reuse(struct kunit *test)
+{
+	struct iommu_frag_pool pool;
+	struct counters before = snap();
+	unsigned int shift = PAGE_SHIFT - 2;
+	void *a, *b, *c;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	a = iommu_frag_alloc(&pool, GFP_KERNEL);
+	b = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	memset(a, 0x5a, BIT(shift));
+	iommu_free_pages(a);
+	c = iommu_frag_alloc(&pool, GFP_ATOMIC);
+	KUNIT_EXPECT_PTR_EQ(test, c, a);
+	KUNIT_EXPECT_NULL(test, memchr_inv(c, 0, BIT(shift)));
+	EXPECT_DELTA(test, before, 1);
+	iommu_free_pages(b);
+	iommu_free_pages(c);
+	EXPECT_DELTA(test, before, 0);
+}
+
+/* GFP_DMA32 fragments come from their own pages, inside ZONE_DMA32. */
+static void iommu_pages_test_frag_dma32(struct kunit *test)
+{
+#ifdef CONFIG_ZONE_DMA32
+	struct counters before = snap();
+	void *n, *d;
+
+	n = iommu_alloc_pages_sz(GFP_KERNEL, SZ_1K);
+	d = iommu_alloc_pages_sz(GFP_KERNEL | GFP_DMA32, SZ_1K);
+	KUNIT_ASSERT_NOT_NULL(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_PTR_NE(test, PTR_ALIGN_DOWN(n, PAGE_SIZE),
+			    PTR_ALIGN_DOWN(d, PAGE_SIZE));
+	KUNIT_EXPECT_LE(test, folio_zonenum(virt_to_folio(d)), ZONE_DMA32);
+	KUNIT_EXPECT_LT(test, virt_to_phys(d) + SZ_1K - 1, 1ULL << 32);
+	iommu_free_pages(n);
+	iommu_free_pages(d);
+	EXPECT_DELTA(test, before, 0);
+#else
+	kunit_skip(test, "no ZONE_DMA32");
+#endif
+}
+
+/* Lists mix fragments and folios; splice and empty see both. */
+static void iommu_pages_test_frag_lists(struct kunit *test)
+{
+	struct iommu_pages_list a = IOMMU_PAGES_LIST_INIT(a);
+	struct iommu_pages_list b = IOMMU_PAGES_LIST_INIT(b);
+	unsigned int shift = IOMMU_FRAG_MIN_SHIFT;
+	struct iommu_frag_pool pool;
+	struct counters before = snap();
+	void *f[3], *p;
+	unsigned int i;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i] = iommu_frag_alloc(&pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f[i]);
+	}
+	p = iommu_alloc_pages_sz(GFP_KERNEL, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	EXPECT_DELTA(test, before, 1 + 2);
+
+	/* a list of fragments only is not empty */
+	iommu_pages_list_add(&b, f[1]);
+	KUNIT_EXPECT_FALSE(test, iommu_pages_list_empty(&b));
+	iommu_pages_list_add(&a, f[0]);
+	iommu_pages_list_add(&a, p);
+	iommu_pages_list_add(&b, f[2]);
+	iommu_pages_list_splice(&b, &a);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&b));
+	KUNIT_EXPECT_PTR_EQ(test, a.frags, f[0]);
+	KUNIT_EXPECT_PTR_EQ(test, a.frags_tail, f[2]);
+	/* the tables themselves were never written */
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		KUNIT_EXPECT_NULL(test, memchr_inv(f[i], 0, BIT(shift)));
+	EXPECT_DELTA(test, before, 1 + 2);
+	iommu_put_pages_list(&a);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&a));
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+}
+
+#define FRAG_MODEL_LIVE 384
+#define FRAG_MODEL_OPS 4000
+
+struct frag_model_entry {
+	void *virt;
+	unsigned int size;
+	u32 stamp;
+};
+
+static bool stamp_intact(struct frag_model_entry *e)
+{
+	u32 *w = e->virt;
+	unsigned int i;
+
+	for (i = 0; i < e->size / sizeof(u32); i++)
+		if (w[i] != e->stamp)
+			return false;
+	return true;
+}
+
+/* Pages that hold at least one live fragment of the model. */
+static long model_pages(struct frag_model_entry *live, unsigned int n)
+{
+	unsigned int i, j;
+	long pages = 0;
+
+	for (i = 0; i < n; i++) {
+		void *page = PTR_ALIGN_DOWN(live[i].virt, PAGE_SIZE);
+
+		for (j = 0; j < i; j++)
+			if (PTR_ALIGN_DOWN(live[j].virt, PAGE_SIZE) == page)
+				break;
+		pages += j == i;
+	}
+	return pages;
+}
+
+/*
+ * Thousands of random allocations and frees over pools of three sizes,
+ * against a model: every live fragment keeps its stamp (no overlap, no
+ * early reuse), new ones are zeroed and aligned, and the counters equal
+ * the pages that hold a live fragment.
+ */
+static void iommu_pages_test_frag_random(struct kunit *test)
+{
+	const unsigned int shifts[] = { IOMMU_FRAG_MIN_SHIFT,
+					IOMMU_FRAG_MIN_SHIFT + 1,
+					PAGE_SHIFT - 1 };
+	struct iommu_frag_pool pool[ARRAY_SIZE(shifts)];
+	struct frag_model_entry *live;
+	struct counters before = snap();
+	struct rnd_state rnd;
+	unsigned int n = 0, op, i;
+	u64 seed = get_random_u64();
+
+	live = kunit_kcalloc(test, FRAG_MODEL_LIVE, sizeof(*live), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	prandom_seed_state(&rnd, seed);
+	for (i = 0; i < ARRAY_SIZE(shifts); i++)
+		iommu_frag_pool_init(&pool[i], numa_mem_id(),
+				     IOMMU_FRAG_ZONE_NORMAL, shifts[i]);
+
+	for (op = 0; op < FRAG_MODEL_OPS; op++) {
+		u32 r = prandom_u32_state(&rnd);
+
+		if (n < FRAG_MODEL_LIVE && (!n || r % 5 < 3)) {
+			unsigned int k = (r >> 8) % ARRAY_SIZE(shifts);
+			struct frag_model_entry *e = &live[n];
+
+			e->virt = iommu_frag_alloc(&pool[k], GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL_MSG(test, e->virt, "seed %llu",
+						  seed);
+			e->size = BIT(shifts[k]);
+			KUNIT_ASSERT_TRUE_MSG(test,
+					      IS_ALIGNED((unsigned long)e->virt,
+							 e->size) &&
+					      !memchr_inv(e->virt, 0, e->size),
+					      "seed %llu op %u: %p not aligned or not zeroed",
+					      seed, op, e->virt);
+			e->stamp = r | 1;
+			memset32(e->virt, e->stamp, e->size / sizeof(u32));
+			n++;
+		} else {
+			unsigned int k = (r >> 8) % n;
+
+			KUNIT_ASSERT_TRUE_MSG(test, stamp_intact(&live[k]),
+					      "seed %llu op %u: %p overwritten",
+					      seed, op, live[k].virt);
+			iommu_free_pages(live[k].virt);
+			live[k] = live[--n];
+		}
+		if (op % 200 == 0) {
+			struct counters now = snap();
+
+			KUNIT_ASSERT_EQ_MSG(test, now.iommu - before.iommu,
+					    model_pages(live, n),
+					    "seed %llu op %u", seed, op);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_TRUE_MSG(test, stamp_intact(&live[i]), "seed %llu",
+				      seed);
+		iommu_free_pages(live[i].virt);
+	}
+	EXPECT_DELTA(test, before, 0);
+	for (i = 0; i < ARRAY_SIZE(shifts); i++)
+		KUNIT_EXPECT_TRUE(test, list_empty(&pool[i].partial));
+}
+
+/* Misuse of fragments is reported and changes nothing. */
+static void iommu_pages_test_frag_misuse(struct kunit *test)
+{
+	unsigned int shift = PAGE_SHIFT - 2;
+	struct iommu_frag_pool pool;
+	struct report_log log = {};
+	struct counters before = snap();
+	void *a, *b;
+
+	test->priv = &log;
+	kunit_activate_static_stub(test, iommu_pages_report, record_report);
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	a = iommu_frag_alloc(&pool, GFP_KERNEL);
+	b = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	iommu_free_pages(a + 8);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 1);
+	iommu_free_pages(a);
+	iommu_free_pages(a);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 1);
+	iommu_free_pages_rcu(b);
+	iommu_free_pages_rcu(b);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 2);
+	EXPECT_DELTA(test, before, 1);
+	rcu_barrier();
+	EXPECT_DELTA(test, before, 0);
+}
+
+/* Until every callback, and every callback they queue, has run. */
+static void rcu_drain(void)
+{
+	rcu_barrier();
+	rcu_barrier();
+}
+
+/*
+ * A reader inside rcu_read_lock() keeps reading a table freed with
+ * iommu_free_pages_rcu() until it unlocks; only then do the counters drop
+ * (the RCU callback runs outside the test, so no stub sees its frees).
+ * With KASAN, an early free is a use-after-free report; with
+ * CONFIG_IOMMU_PAGES_DEBUG, early poison breaks the stamp.
+ */
+static void iommu_pages_test_rcu_free(struct kunit *test)
+{
+	unsigned int shift = PAGE_SHIFT - 2;
+	struct iommu_frag_pool pool;
+	struct counters before = snap();
+	void *whole, *f1, *f2, *f3;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	whole = iommu_alloc_pages_sz(GFP_KERNEL, 2 * PAGE_SIZE);
+	f1 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	f2 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	f3 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	KUNIT_ASSERT_NOT_NULL(test, f1);
+	KUNIT_ASSERT_NOT_NULL(test, f2);
+	KUNIT_ASSERT_NOT_NULL(test, f3);
+	memset(whole, 0x3c, 2 * PAGE_SIZE);
+	memset(f1, 0x3d, BIT(shift));
+	memset(f2, 0x3e, BIT(shift));
+	EXPECT_DELTA(test, before, 2 + 1);
+
+	rcu_read_lock();
+	iommu_free_pages_rcu(whole);
+	iommu_free_pages_rcu(f1);
+	/* let a grace period try to pass while this CPU still reads */
+	mdelay(2);
+	/* f2 waits for a later grace period than f1 */
+	iommu_free_pages_rcu(f2);
+	KUNIT_EXPECT_NULL(test, memchr_inv(whole, 0x3c, 2 * PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, memchr_inv(f1, 0x3d, BIT(shift)));
+	KUNIT_EXPECT_NULL(test, memchr_inv(f2, 0x3e, BIT(shift)));
+	EXPECT_DELTA(test, before, 2 + 1);
+	rcu_read_unlock();
+
+	rcu_drain();
+	EXPECT_DELTA(test, before, 1);
+	/* f1 and f2 are free again: the page hands them out once more */
+	KUNIT_EXPECT_PTR_EQ(test, iommu_frag_alloc(&pool, GFP_KERNEL), f1);
+	iommu_free_pages(f1);
+	/* the last fragment goes after a grace period, and the page with it */
+	iommu_free_pages_rcu(f3);
+	EXPECT_DELTA(test, before, 1);
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+}
+
+/* The same for a whole list: one grace period, then everything goes. */
+static void iommu_pages_test_rcu_list(struct kunit *test)
+{
+	static const size_t sizes[] = { PAGE_SIZE, 2 * PAGE_SIZE, PAGE_SIZE };
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	unsigned int shift = IOMMU_FRAG_MIN_SHIFT;
+	void *virt[ARRAY_SIZE(sizes)], *f[2];
+	struct iommu_frag_pool pool;
+	struct counters before = snap();
+	unsigned int i;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, sizes[i]);
+		KUNIT_ASSERT_NOT_NULL(test, virt[i]);
+		memset(virt[i], 0x40 + i, sizes[i]);
+		iommu_pages_list_add(&list, virt[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i] = iommu_frag_alloc(&pool, GFP_ATOMIC);
+		KUNIT_ASSERT_NOT_NULL(test, f[i]);
+		memset(f[i], 0x50 + i, BIT(shift));
+		iommu_pages_list_add(&list, f[i]);
+	}
+	EXPECT_DELTA(test, before, 4 + 1);
+
+	rcu_read_lock();
+	iommu_put_pages_list_rcu(&list);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+	mdelay(2);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		KUNIT_EXPECT_NULL(test, memchr_inv(virt[i], 0x40 + i,
+						   sizes[i]));
+	for (i = 0; i < ARRAY_SIZE(f); i++)
+		KUNIT_EXPECT_NULL(test, memchr_inv(f[i], 0x50 + i,
+						   BIT(shift)));
+	EXPECT_DELTA(test, before, 4 + 1);
+	rcu_read_unlock();
+
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+	/* an empty list is fine too */
+	iommu_put_pages_list_rcu(&list);
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+}
+
+/*
+ * The memory report (figures, with one check): page-table memory of the
+ * io-pgtable LPAE formats in the configurations of their boot selftest, and
+ * of ARMv7s, built by the same mappings twice: with every table on whole
+ * pages (6.12, and mainline), and with tables below PAGE_SIZE as fragments.
+ * For ARMv7s, 6.12 kept the 1 KiB L2 tables in a kmem_cache: that column
+ * is the L1 table's pages plus 1 KiB per L2 table.
+ */
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE) || \
+	IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_ARMV7S)
+static void report_tlb_flush_all(void *cookie)
+{
+}
+
+static void report_tlb_flush(unsigned long iova, size_t size, size_t granule,
+			     void *cookie)
+{
+}
+
+static void report_tlb_add_page(struct iommu_iotlb_gather *gather,
+				unsigned long iova, size_t granule,
+				void *cookie)
+{
+}
+
+static const struct iommu_flush_ops report_tlb_ops = {
+	.tlb_flush_all = report_tlb_flush_all,
+	.tlb_flush_walk = report_tlb_flush,
+	.tlb_add_page = report_tlb_add_page,
+};
+
+/*
+ * Pages of table memory for a fixed set of mappings: 256 contiguous
+ * granule pages at 0, and 16 more spread over the input range (a chain of
+ * tables each).
+ */
+static long report_pages(struct kunit *test, enum io_pgtable_fmt fmt,
+			 struct io_pgtable_cfg *base, bool whole)
+{
+	struct io_pgtable_cfg cfg = *base;
+	size_t gran = 1UL << __ffs(cfg.pgsize_bitmap);
+	struct io_pgtable_ops *ops;
+	struct counters before;
+	unsigned long iova;
+	size_t mapped;
+	long pages;
+	int i;
+
+	iommu_pages_whole_only = whole;
+	before = snap();
+	ops = alloc_io_pgtable_ops(fmt, &cfg, &cfg);
+	if (!ops) {
+		iommu_pages_whole_only = false;
+		return -1;
+	}
+	for (i = 0; i < 16; i++) {
+		iova = ((unsigned long)i << (cfg.ias - 4)) + 512 * gran;
+		KUNIT_EXPECT_EQ(test, ops->map_pages(ops, iova, iova, gran, 1,
+						     IOMMU_READ | IOMMU_WRITE,
+						     GFP_KERNEL, &mapped), 0);
+	}
+	for (i = 0; i < 256; i++)
+		KUNIT_EXPECT_EQ(test, ops->map_pages(ops, i * gran, i * gran,
+						     gran, 1,
+						     IOMMU_READ | IOMMU_WRITE,
+						     GFP_KERNEL, &mapped), 0);
+	pages = snap().iommu - before.iommu;
+	free_io_pgtable_ops(ops);
+	iommu_pages_whole_only = false;
+	EXPECT_DELTA(test, before, 0);
+	return pages;
+}
+
+static void report_line(struct kunit *test, const char *name,
+			long pages_612, long bytes_612, long pages_new)
+{
+	kunit_info(test, "memory report: %-18s 6.12 %6ld KiB (%4ld pages)  new %6ld KiB (%4ld pages)\n",
+		   name, bytes_612 >> 10, pages_612,
+		   (pages_new * PAGE_SIZE) >> 10, pages_new);
+}
+
+static void iommu_pages_test_report(struct kunit *test)
+{
+	static const unsigned int ias[] = { 32, 36, 40, 42, 44, 48 };
+	static const unsigned long pgsizes[] = {
+		SZ_4K | SZ_2M | SZ_1G, SZ_16K | SZ_32M, SZ_64K | SZ_512M,
+	};
+	struct io_pgtable_cfg cfg = {
+		.tlb = &report_tlb_ops,
+		.coherent_walk = true,
+		.oas = 48,
+	};
+	long total_612 = 0, total_new = 0;
+	unsigned int f, g, i;
+	char name[32];
+
+	cfg.iommu_dev = kunit_device_register(test, "iommu-pages-report");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cfg.iommu_dev);
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
+	for (f = 0; f < 2; f++)
+		for (g = 0; g < ARRAY_SIZE(pgsizes); g++)
+			for (i = 0; i < ARRAY_SIZE(ias); i++) {
+				enum io_pgtable_fmt fmt = f ? ARM_64_LPAE_S2 :
+							      ARM_64_LPAE_S1;
+				long old, new;
+
+				cfg.pgsize_bitmap = pgsizes[g];
+				cfg.ias = ias[i];
+				old = report_pages(test, fmt, &cfg, true);
+				new = report_pages(test, fmt, &cfg, false);
+				if (old < 0 || new < 0)
+					continue;	/* not a valid config */
+				/* fragments never take more memory */
+				KUNIT_EXPECT_LE(test, new, old);
+				snprintf(name, sizeof(name), "LPAE S%u %luK ias %u",
+					 f + 1, (1UL << __ffs(pgsizes[g])) >> 10,
+					 ias[i]);
+				report_line(test, name, old, old * PAGE_SIZE,
+					    new);
+				total_612 += old;
+				total_new += new;
+			}
+	kunit_info(test, "memory report: LPAE total        6.12 %6ld KiB  new %6ld KiB\n",
+		   (total_612 * PAGE_SIZE) >> 10, (total_new * PAGE_SIZE) >> 10);
+#endif
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_ARMV7S)
+	{
+		long whole, new, l1 = 1L << get_order(SZ_16K), l2;
+
+		cfg.pgsize_bitmap = SZ_4K | SZ_64K | SZ_1M | SZ_16M;
+		cfg.ias = 32;
+		cfg.oas = 32;
+		whole = report_pages(test, ARM_V7S, &cfg, true);
+		new = report_pages(test, ARM_V7S, &cfg, false);
+		KUNIT_ASSERT_GT(test, whole, 0);
+		KUNIT_EXPECT_LE(test, new, whole);
+		/*
+		 * 6.12: the L1 table on whole pages, every L2 table 1 KiB of
+		 * a kmem_cache (its slab pages' slack not counted).
+		 */
+		l2 = whole - l1;
+		report_line(test, "ARMv7s", whole, l1 * PAGE_SIZE + l2 * SZ_1K,
+			    new);
+		kunit_info(test, "memory report: ARMv7s whole pages %ld KiB\n",
+			   (whole * PAGE_SIZE) >> 10);
+	}
+#endif
+}
+#else
+static void iommu_pages_test_report(struct kunit *test)
+{
+	kunit_skip(test, "needs the io-pgtable LPAE or ARMv7s format");
+}
+#endif
+
+static struct kunit_case iommu_pages_frag_cases[] = {
+	KUNIT_CASE(iommu_pages_test_frag_sizes),
+	KUNIT_CASE(iommu_pages_test_frag_pages),
+	KUNIT_CASE(iommu_pages_test_frag_reuse),
+	KUNIT_CASE(iommu_pages_test_frag_dma32),
+	KUNIT_CASE(iommu_pages_test_frag_lists),
+	KUNIT_CASE(iommu_pages_test_frag_random),
+	KUNIT_CASE(iommu_pages_test_frag_misuse),
+	KUNIT_CASE(iommu_pages_test_rcu_free),
+	KUNIT_CASE(iommu_pages_test_rcu_list),
+	KUNIT_CASE_SLOW(iommu_pages_test_report),
+	{}
+};
+
+static struct kunit_suite iommu_pages_frag_suite = {
+	.name = "iommu-pages-frag",
+	.test_cases = iommu_pages_frag_cases,
+};
+
 /*
  * Memory cgroups.  A case runs in a kernel thread of the root cgroup, so the
  * suite is meant to be started by writing its debugfs "run" file from a task
@@ -470,6 +1104,7 @@ static void iommu_pages_test_memcg(struct kunit *test)
 	struct mem_cgroup *memcg = memcg_target, *old;
 	int nid = numa_mem_id();
 	long nc = pages_for(SZ_64K), nd = pages_for(3 * PAGE_SIZE);
+	struct iommu_frag_pool pool;
 	struct memcg_counters before;
 	void *a, *b, *c, *d;
 
@@ -516,6 +1151,25 @@ static void iommu_pages_test_memcg(struct kunit *test)
 
 	iommu_free_pages(d);
 	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
+
+	/*
+	 * Fragments are not charged: their page serves every owner.  It is
+	 * counted on the node while it holds one, and nothing goes negative.
+	 */
+	iommu_frag_pool_init(&pool, nid, IOMMU_FRAG_ZONE_NORMAL,
+			     IOMMU_FRAG_MIN_SHIFT);
+	old = set_active_memcg(memcg);
+	a = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	b = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_NULL(test, memcg_of(a));
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 1);
+	iommu_free_pages(a);
+	iommu_free_pages_rcu(b);
+	rcu_barrier();
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
 }
 #else
 static int iommu_pages_memcg_init(struct kunit_suite *suite)
@@ -545,7 +1199,8 @@ static struct kunit_suite iommu_pages_memcg_suite = {
 	.test_cases = iommu_pages_memcg_cases,
 };
 
-kunit_test_suites(&iommu_pages_test_suite, &iommu_pages_memcg_suite);
+kunit_test_suites(&iommu_pages_test_suite, &iommu_pages_frag_suite,
+		  &iommu_pages_memcg_suite);
 
 MODULE_DESCRIPTION("KUnit tests for IOMMU page-table memory allocation");
 MODULE_LICENSE("GPL");

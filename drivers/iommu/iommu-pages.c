@@ -2,20 +2,28 @@
 /*
  * IOMMU page-table memory: allocation, accounting and freeing.
  *
- * Every allocation is a zeroed folio; its head page is a struct ioptdesc.
+ * An allocation of PAGE_SIZE or more is a zeroed folio; its head page is a
+ * struct ioptdesc.  A smaller one is a fragment of a page that holds
+ * fragments of one size only, tracked by a struct iommu_frag_page.
  * NR_IOMMU_PAGES (per node) and NR_SECONDARY_PAGETABLE (through the lruvec,
- * so a memcg charged with __GFP_ACCOUNT sees it) follow every folio from
- * allocation to free.
+ * so a memcg charged with __GFP_ACCOUNT sees it) follow every folio, and
+ * every page of fragments, from allocation to free.
  */
 #define pr_fmt(fmt) "iommu-pages: " fmt
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
+#include <linux/bitops.h>
 #include <linux/gfp.h>
+#include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/overflow.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/vmstat.h>
 
 #include "iommu-pages.h"
@@ -44,8 +52,16 @@ static void iommu_pages_account(struct folio *folio, long npages)
 VISIBLE_IF_KUNIT struct folio *
 iommu_pages_alloc_folio(gfp_t gfp, unsigned int order, int nid)
 {
+	struct page *page;
+
 	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_alloc_folio, gfp, order, nid);
-	return __folio_alloc_node(gfp, order, nid);
+	/*
+	 * The page entry points, not __folio_alloc_node() and folio_put():
+	 * a compound page is a folio, and they skip the checks for file,
+	 * anonymous and hugetlb folios that page tables never are.
+	 */
+	page = alloc_pages_node(nid, gfp | __GFP_COMP, order);
+	return page ? page_folio(page) : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_folio);
 
@@ -53,7 +69,7 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_folio);
 VISIBLE_IF_KUNIT void iommu_pages_put_folio(struct folio *folio)
 {
 	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_put_folio, folio);
-	folio_put(folio);
+	__free_pages(&folio->page, folio_order(folio));
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_put_folio);
 
@@ -82,11 +98,18 @@ VISIBLE_IF_KUNIT void iommu_pages_report(enum iommu_pages_misuse what,
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_report);
 
+static void iommu_pages_poison(void *virt, size_t len)
+{
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		memset(virt, IOMMU_PAGES_POISON, len);
+}
+
 #ifdef CONFIG_IOMMU_PAGES_DEBUG
 /*
  * A live allocation carries a tag derived from its address in its
  * descriptor; the tag is cleared when the allocation is freed.  No memory
  * is allocated and no lock is taken, so the checks work in any context.
+ * The tag is even, so it never looks like a page of fragments.
  */
 static unsigned long iommu_pages_tag(const void *virt)
 {
@@ -95,20 +118,22 @@ static unsigned long iommu_pages_tag(const void *virt)
 
 static void iommu_pages_debug_alloc(struct folio *folio)
 {
-	folio_ioptdesc(folio)->iopt_debug = iommu_pages_tag(folio_address(folio));
+	folio_ioptdesc(folio)->iopt_private =
+		iommu_pages_tag(folio_address(folio));
 }
 
 /*
- * Returns true if @virt may be freed; reports and returns false if not.
- * Memory already back in the page allocator (no references) is a double
- * free; memory without the tag of a live allocation at @virt is foreign.
+ * Returns true if the folio allocation at @virt may be freed, and clears
+ * its tag; reports and returns false if not.  Memory already back in the
+ * page allocator (no references) is a double free; memory without the tag
+ * of a live allocation at @virt is foreign.
  */
 static bool iommu_pages_debug_free(void *virt)
 {
 	struct ioptdesc *iopt;
 	struct folio *folio;
 
-	if (offset_in_page(virt) || !virt_addr_valid(virt)) {
+	if (offset_in_page(virt)) {
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return false;
 	}
@@ -119,12 +144,11 @@ static bool iommu_pages_debug_free(void *virt)
 	}
 	iopt = folio_ioptdesc(folio);
 	if (folio_address(folio) != virt ||
-	    iopt->iopt_debug != iommu_pages_tag(virt)) {
+	    iopt->iopt_private != iommu_pages_tag(virt)) {
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return false;
 	}
-	iopt->iopt_debug = 0;
-	memset(virt, IOMMU_PAGES_POISON, folio_size(folio));
+	iopt->iopt_private = 0;
 	return true;
 }
 #else
@@ -138,36 +162,17 @@ static inline bool iommu_pages_debug_free(void *virt)
 }
 #endif
 
-/**
- * iommu_alloc_pages_node_sz() - allocate zeroed page-table memory
- * @nid: memory node, or NUMA_NO_NODE for the node of the calling CPU
- * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
- *	the caller's memcg, __GFP_DMA32 and GFP_ATOMIC work as usual
- * @size: bytes wanted, from 1 to PAGE_SIZE << MAX_PAGE_ORDER
- *
- * The memory is physically contiguous, zeroed and aligned to @size rounded
- * up to a power of two (at least PAGE_SIZE).  It is counted in
- * NR_IOMMU_PAGES and NR_SECONDARY_PAGETABLE until it is freed with
- * iommu_free_pages() or through an &struct iommu_pages_list; neither needs
- * the size again.
- *
- * Return: the virtual address of the memory, or NULL if @size or @gfp is
- * invalid or memory is short.
- */
-void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
+/* Uncount, poison (debug) and free a folio allocation. */
+static void iommu_pages_free_folio(struct folio *folio)
+{
+	iommu_pages_poison(folio_address(folio), folio_size(folio));
+	iommu_pages_account(folio, -folio_nr_pages(folio));
+	iommu_pages_put_folio(folio);
+}
+
+static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 {
 	struct folio *folio;
-	unsigned int order;
-
-	if (unlikely(gfp & __GFP_HIGHMEM)) {
-		iommu_pages_report(IOMMU_PAGES_BAD_GFP, NULL);
-		return NULL;
-	}
-	if (unlikely(!size || size > (PAGE_SIZE << MAX_PAGE_ORDER)))
-		return NULL;
-	order = get_order(size);
-	if (nid == NUMA_NO_NODE)
-		nid = numa_mem_id();
 
 	folio = iommu_pages_alloc_folio((gfp & ~__GFP_COMP) | __GFP_ZERO,
 					order, nid);
@@ -176,6 +181,448 @@ void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
 	return folio_address(folio);
+}
+
+/*
+ * Fragments.
+ *
+ * A page of fragments holds PAGE_SIZE >> shift fragments of 1 << shift
+ * bytes, at most BITS_PER_LONG, so one word tracks them.  Its descriptor
+ * points to a struct iommu_frag_page (allocated with the page, so that no
+ * free needs memory), which carries the bitmaps, the one rcu_head of the
+ * page and a successor slot per fragment for iommu_pages_list chains: the
+ * memory of a fragment cannot hold a link, since the IOMMU or a lockless
+ * walker may still read it while it waits on a list.
+ *
+ * Pools hold the pages that have free fragments, per node, per zone (a
+ * GFP_DMA32 caller never gets a fragment of a page outside ZONE_DMA32) and
+ * per size; the page goes back to the page allocator as soon as its last
+ * fragment is freed.  Pool locks are per pool and interrupt-safe, so
+ * allocation and free work in any context.
+ */
+
+/**
+ * struct iommu_frag_page - a page cut into fragments of one size
+ * @partial: link on @pool's list while the page has a free fragment
+ * @rcu: the page's one rcu_head, for fragments freed after a grace period
+ * @pool: the pool that hands out the fragments
+ * @base: the page
+ * @used: fragments allocated, including those waiting for a grace period
+ * @rcu_wait: fragments whose grace period is running (@rcu is queued)
+ * @rcu_next: fragments freed since, waiting for the next grace period
+ * @next: per fragment, its successor on an &struct iommu_pages_list
+ */
+struct iommu_frag_page {
+	struct list_head partial;
+	struct rcu_head rcu;
+	struct iommu_frag_pool *pool;
+	void *base;
+	unsigned long used;
+	unsigned long rcu_wait;
+	unsigned long rcu_next;
+	void *next[];
+};
+
+static struct iommu_frag_pool *iommu_frag_pools;
+
+/* KUnit's memory report measures the 6.12 layout (whole pages) with this. */
+VISIBLE_IF_KUNIT bool iommu_pages_whole_only;
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_whole_only);
+
+static unsigned int iommu_frag_zone(gfp_t gfp)
+{
+	if (gfp & __GFP_DMA)
+		return IOMMU_FRAG_ZONE_DMA;
+	if (gfp & __GFP_DMA32)
+		return IOMMU_FRAG_ZONE_DMA32;
+	return IOMMU_FRAG_ZONE_NORMAL;
+}
+
+static const gfp_t iommu_frag_zone_gfp[IOMMU_FRAG_ZONES] = {
+	[IOMMU_FRAG_ZONE_NORMAL] = 0,
+	[IOMMU_FRAG_ZONE_DMA32] = __GFP_DMA32,
+	[IOMMU_FRAG_ZONE_DMA] = __GFP_DMA,
+};
+
+/**
+ * iommu_frag_pool_init() - set up an empty pool of fragments
+ * @pool: the pool
+ * @nid: the node its pages come from
+ * @zone: IOMMU_FRAG_ZONE_NORMAL, _DMA32 or _DMA
+ * @shift: log2 of the fragment size, IOMMU_FRAG_MIN_SHIFT to PAGE_SHIFT - 1
+ */
+VISIBLE_IF_KUNIT void iommu_frag_pool_init(struct iommu_frag_pool *pool,
+					   int nid, unsigned int zone,
+					   unsigned int shift)
+{
+	spin_lock_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->partial);
+	pool->nid = nid;
+	pool->zone_gfp = iommu_frag_zone_gfp[zone];
+	pool->shift = shift;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_init);
+
+/*
+ * The pools, made on the first sub-page allocation once slab works (the
+ * AMD interrupt remapping tables are allocated early in boot).  Before
+ * that, or if this allocation fails, a sub-page request gets a whole page.
+ */
+static struct iommu_frag_pool *iommu_frag_pools_get(gfp_t gfp)
+{
+	/* pairs with the cmpxchg_release() below: the pools are initialised */
+	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
+	unsigned int z, c;
+	int nid;
+
+	if (likely(pools) || !slab_is_available())
+		return pools;
+	pools = kcalloc(nr_node_ids * IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES,
+			sizeof(*pools), gfp & ~(GFP_ZONEMASK | __GFP_ACCOUNT |
+						__GFP_COMP | __GFP_ZERO));
+	if (!pools)
+		return NULL;
+	for (nid = 0; nid < nr_node_ids; nid++)
+		for (z = 0; z < IOMMU_FRAG_ZONES; z++)
+			for (c = 0; c < IOMMU_FRAG_CLASSES; c++)
+				iommu_frag_pool_init(&pools[(nid * IOMMU_FRAG_ZONES + z) *
+							    IOMMU_FRAG_CLASSES + c],
+						     nid, z, IOMMU_FRAG_MIN_SHIFT + c);
+	/* publish initialised pools; pairs with smp_load_acquire() above */
+	if (cmpxchg_release(&iommu_frag_pools, NULL, pools)) {
+		kfree(pools);
+		/* another CPU was first: acquire its pools, as above */
+		pools = smp_load_acquire(&iommu_frag_pools);
+	}
+	return pools;
+}
+
+static unsigned int iommu_frag_count(struct iommu_frag_pool *pool)
+{
+	return PAGE_SIZE >> pool->shift;
+}
+
+static unsigned long iommu_frag_full(struct iommu_frag_pool *pool)
+{
+	unsigned int n = iommu_frag_count(pool);
+
+	return n == BITS_PER_LONG ? ~0UL : BIT(n) - 1;
+}
+
+/*
+ * Is this the descriptor of a page of fragments?  Foreign memory (a slab
+ * page, say) may have the bit set in that word: the debug checks, which
+ * must report such frees, also want the magic.
+ */
+static bool iommu_pages_is_frag(struct ioptdesc *iopt)
+{
+	if (!(iopt->iopt_private & IOPTDESC_FRAG))
+		return false;
+	return !IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) ||
+	       iopt->iopt_frag_magic == IOPTDESC_FRAG_MAGIC;
+}
+
+static struct iommu_frag_page *iommu_frag_page_of(struct ioptdesc *iopt)
+{
+	return (struct iommu_frag_page *)(iopt->iopt_private & ~IOPTDESC_FRAG);
+}
+
+static unsigned int iommu_frag_index(struct iommu_frag_page *fp, void *virt)
+{
+	return (virt - fp->base) >> fp->pool->shift;
+}
+
+/* A new page of fragments whose fragment 0 is taken; NULL if memory is short. */
+static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
+						   gfp_t gfp)
+{
+	unsigned int n = iommu_frag_count(pool);
+	struct iommu_frag_page *fp;
+	struct ioptdesc *iopt;
+	unsigned long flags;
+	void *base;
+
+	fp = kmalloc_node(struct_size(fp, next, n),
+			  gfp & ~(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_COMP |
+				  __GFP_ZERO), pool->nid);
+	if (!fp)
+		return NULL;
+	base = iommu_pages_alloc_whole(pool->nid, (gfp & ~GFP_ZONEMASK &
+						   ~__GFP_ACCOUNT) |
+				       pool->zone_gfp, 0);
+	if (!base) {
+		kfree(fp);
+		return NULL;
+	}
+	fp->pool = pool;
+	fp->base = base;
+	fp->used = BIT(0);
+	fp->rcu_wait = 0;
+	fp->rcu_next = 0;
+	INIT_LIST_HEAD(&fp->partial);
+	iopt = virt_to_ioptdesc(base);
+	iopt->iopt_frag_magic = IOPTDESC_FRAG_MAGIC;
+	iopt->iopt_private = (unsigned long)fp | IOPTDESC_FRAG;
+	if (n > 1) {
+		spin_lock_irqsave(&pool->lock, flags);
+		list_add(&fp->partial, &pool->partial);
+		spin_unlock_irqrestore(&pool->lock, flags);
+	}
+	return fp;
+}
+
+/**
+ * iommu_frag_alloc() - allocate a zeroed fragment from a pool
+ * @pool: the pool; its fragment size is the allocation's size and alignment
+ * @gfp: allocation flags for a new page; the zone is the pool's, and
+ *	__GFP_ACCOUNT is ignored (fragments share pages across owners)
+ *
+ * Return: the fragment, or NULL if memory is short.
+ */
+VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
+					gfp_t gfp)
+{
+	struct iommu_frag_page *fp;
+	unsigned long flags;
+	unsigned int i;
+	void *virt;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	fp = list_first_entry_or_null(&pool->partial, struct iommu_frag_page,
+				      partial);
+	if (fp) {
+		i = ffz(fp->used);
+		__set_bit(i, &fp->used);
+		if (fp->used == iommu_frag_full(pool))
+			list_del_init(&fp->partial);
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+
+	if (!fp) {
+		fp = iommu_frag_new_page(pool, gfp);
+		/* a new page comes zeroed from the page allocator */
+		return fp ? fp->base : NULL;
+	}
+	virt = fp->base + (i << pool->shift);
+	memset(virt, 0, BIT(pool->shift));
+	return virt;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_frag_alloc);
+
+/* The page has no fragment left: free it and its tracking. */
+static void iommu_frag_release(struct iommu_frag_page *fp)
+{
+	struct folio *folio = virt_to_folio(fp->base);
+
+	folio_ioptdesc(folio)->iopt_private = 0;
+	folio_ioptdesc(folio)->iopt_frag_magic = 0;
+	iommu_pages_free_folio(folio);
+	kfree(fp);
+}
+
+/*
+ * Fragments @bits are free again.  Called with the pool lock held; returns
+ * true if the page is now empty and the caller must release it.
+ */
+static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
+				  unsigned long bits)
+{
+	unsigned int i;
+
+	for_each_set_bit(i, &bits, BITS_PER_LONG)
+		iommu_pages_poison(fp->base + (i << fp->pool->shift),
+				   BIT(fp->pool->shift));
+	fp->used &= ~bits;
+	if (!fp->used && !fp->rcu_wait) {
+		list_del_init(&fp->partial);
+		return true;
+	}
+	if (list_empty(&fp->partial))
+		list_add(&fp->partial, &fp->pool->partial);
+	return false;
+}
+
+/*
+ * Check a fragment before it is freed: the address must be the start of a
+ * live fragment that is not already waiting for a grace period.  Called
+ * with the pool lock held.
+ */
+static bool iommu_frag_check_locked(struct iommu_frag_page *fp, void *virt)
+{
+	unsigned long bit = BIT(iommu_frag_index(fp, virt));
+
+	if (!IS_ALIGNED((unsigned long)virt, BIT(fp->pool->shift))) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return false;
+	}
+	if (!(fp->used & bit) || ((fp->rcu_wait | fp->rcu_next) & bit)) {
+		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
+		return false;
+	}
+	return true;
+}
+
+static void iommu_frag_free(struct iommu_frag_page *fp, void *virt)
+{
+	struct iommu_frag_pool *pool = fp->pool;
+	unsigned long flags;
+	bool release = false;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	if (iommu_frag_check_locked(fp, virt))
+		release = iommu_frag_put_locked(fp,
+						BIT(iommu_frag_index(fp, virt)));
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (release)
+		iommu_frag_release(fp);
+}
+
+static void iommu_frag_rcu_cb(struct rcu_head *head)
+{
+	struct iommu_frag_page *fp = container_of(head, struct iommu_frag_page,
+						  rcu);
+	struct iommu_frag_pool *pool = fp->pool;
+	unsigned long flags, done;
+	bool release, again;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	done = fp->rcu_wait;
+	fp->rcu_wait = fp->rcu_next;
+	fp->rcu_next = 0;
+	again = fp->rcu_wait;
+	release = iommu_frag_put_locked(fp, done);
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (again)
+		call_rcu(&fp->rcu, iommu_frag_rcu_cb);
+	else if (release)
+		iommu_frag_release(fp);
+}
+
+/*
+ * Free a fragment after a grace period.  The page's one rcu_head serves
+ * every fragment: fragments freed while its callback is queued wait for
+ * the next grace period, which the callback then starts.
+ */
+static void iommu_frag_free_rcu(struct iommu_frag_page *fp, void *virt)
+{
+	struct iommu_frag_pool *pool = fp->pool;
+	unsigned long flags, bit;
+	bool queue = false;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	if (iommu_frag_check_locked(fp, virt)) {
+		bit = BIT(iommu_frag_index(fp, virt));
+		if (!fp->rcu_wait) {
+			fp->rcu_wait = bit;
+			queue = true;
+		} else {
+			fp->rcu_next |= bit;
+		}
+	}
+	spin_unlock_irqrestore(&pool->lock, flags);
+	if (queue)
+		call_rcu(&fp->rcu, iommu_frag_rcu_cb);
+}
+
+/* The successor slot of a fragment on a list. */
+static void **iommu_frag_slot(void *virt)
+{
+	struct iommu_frag_page *fp = iommu_frag_page_of(virt_to_ioptdesc(virt));
+
+	return &fp->next[iommu_frag_index(fp, virt)];
+}
+
+/**
+ * iommu_pages_list_add_frag() - put a fragment on a list
+ * @list: the list
+ * @virt: a fragment from iommu_alloc_pages_node_sz()
+ *
+ * The out-of-line part of iommu_pages_list_add(): the fragment is chained
+ * through its slot in the page's tracking, never through its own memory.
+ */
+void iommu_pages_list_add_frag(struct iommu_pages_list *list, void *virt)
+{
+	*iommu_frag_slot(virt) = NULL;
+	if (list->frags_tail)
+		*iommu_frag_slot(list->frags_tail) = virt;
+	else
+		list->frags = virt;
+	list->frags_tail = virt;
+}
+EXPORT_SYMBOL_GPL(iommu_pages_list_add_frag);
+
+/**
+ * iommu_pages_list_splice_frags() - move the fragments of one list to another
+ * @from: the list whose fragment chain moves; left without fragments
+ * @to: the list that receives them at its tail
+ *
+ * The out-of-line part of iommu_pages_list_splice().
+ */
+void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
+				   struct iommu_pages_list *to)
+{
+	if (!from->frags)
+		return;
+	if (to->frags_tail)
+		*iommu_frag_slot(to->frags_tail) = from->frags;
+	else
+		to->frags = from->frags;
+	to->frags_tail = from->frags_tail;
+	from->frags = NULL;
+	from->frags_tail = NULL;
+}
+EXPORT_SYMBOL_GPL(iommu_pages_list_splice_frags);
+
+static struct iommu_frag_pool *iommu_frag_pool_for(struct iommu_frag_pool *pools,
+						   int nid, gfp_t gfp,
+						   size_t size)
+{
+	unsigned int shift = max_t(unsigned int, IOMMU_FRAG_MIN_SHIFT,
+				   order_base_2(size));
+
+	return &pools[(nid * IOMMU_FRAG_ZONES + iommu_frag_zone(gfp)) *
+		      IOMMU_FRAG_CLASSES + shift - IOMMU_FRAG_MIN_SHIFT];
+}
+
+/**
+ * iommu_alloc_pages_node_sz() - allocate zeroed page-table memory
+ * @nid: memory node, or NUMA_NO_NODE for the node of the calling CPU
+ * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
+ *	the caller's memcg (not for sizes below PAGE_SIZE, see below),
+ *	__GFP_DMA, __GFP_DMA32 and GFP_ATOMIC work as usual
+ * @size: bytes wanted, from 1 to PAGE_SIZE << MAX_PAGE_ORDER
+ *
+ * The memory is physically contiguous, zeroed and aligned to @size rounded
+ * up to a power of two.  Below PAGE_SIZE it is a fragment of a page shared
+ * with allocations of the same rounded size, node and zone, at least
+ * IOMMU_FRAG_MIN bytes (64 with 4 KiB pages); such a page is counted while
+ * it holds a fragment and is not charged to a memcg.  Everything is counted
+ * in NR_IOMMU_PAGES and NR_SECONDARY_PAGETABLE until it is freed with
+ * iommu_free_pages(), iommu_free_pages_rcu() or through an &struct
+ * iommu_pages_list; none needs the size again.
+ *
+ * Return: the virtual address of the memory, or NULL if @size or @gfp is
+ * invalid or memory is short.
+ */
+void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
+{
+	if (unlikely(gfp & __GFP_HIGHMEM)) {
+		iommu_pages_report(IOMMU_PAGES_BAD_GFP, NULL);
+		return NULL;
+	}
+	if (unlikely(!size || size > (PAGE_SIZE << MAX_PAGE_ORDER)))
+		return NULL;
+	if (nid == NUMA_NO_NODE)
+		nid = numa_mem_id();
+	if (size <= PAGE_SIZE / 2 && !iommu_pages_whole_only) {
+		struct iommu_frag_pool *pools = iommu_frag_pools_get(gfp);
+
+		if (likely(pools))
+			return iommu_frag_alloc(iommu_frag_pool_for(pools, nid,
+								    gfp, size),
+						gfp);
+	}
+	return iommu_pages_alloc_whole(nid, gfp, get_order(size));
 }
 EXPORT_SYMBOL_GPL(iommu_alloc_pages_node_sz);
 
@@ -186,18 +633,94 @@ EXPORT_SYMBOL_GPL(iommu_alloc_pages_node_sz);
  * Frees the whole allocation and uncounts it.  The caller must make sure
  * the IOMMU no longer walks it (unlink and flush the IOTLB first, or
  * collect it on an &struct iommu_pages_list and free that after the flush).
+ * A CPU walking the table without a lock needs iommu_free_pages_rcu().
  */
 void iommu_free_pages(void *virt)
 {
-	struct folio *folio;
+	struct ioptdesc *iopt;
 
-	if (!virt || !iommu_pages_debug_free(virt))
+	if (!virt)
 		return;
-	folio = virt_to_folio(virt);
-	iommu_pages_account(folio, -folio_nr_pages(folio));
-	iommu_pages_put_folio(folio);
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !virt_addr_valid(virt)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return;
+	}
+	iopt = virt_to_ioptdesc(virt);
+	if (iommu_pages_is_frag(iopt)) {
+		iommu_frag_free(iommu_frag_page_of(iopt), virt);
+		return;
+	}
+	if (!iommu_pages_debug_free(virt))
+		return;
+	iommu_pages_free_folio(ioptdesc_folio(iopt));
 }
 EXPORT_SYMBOL_GPL(iommu_free_pages);
+
+/*
+ * After a grace period: free a folio allocation, and with it the ring of
+ * others that iommu_put_pages_list_rcu() hung on it.
+ */
+static void iommu_pages_rcu_cb(struct rcu_head *head)
+{
+	struct ioptdesc *iopt = container_of(head, struct ioptdesc, iopt_rcu);
+	struct list_head *first = iopt->iopt_rcu_rest, *p, *next;
+
+	iopt->iopt_rcu_rest = NULL;
+	iommu_pages_free_folio(ioptdesc_folio(iopt));
+	if (!first)
+		return;
+	p = first;
+	do {
+		next = p->next;
+		iommu_pages_free_folio(ioptdesc_folio(list_entry(p, struct ioptdesc,
+								 iopt_freelist_elm)));
+		p = next;
+	} while (p != first);
+}
+
+/**
+ * iommu_free_pages_rcu() - free page-table memory after an RCU grace period
+ * @virt: what iommu_alloc_pages_node_sz() returned, or NULL (nothing done)
+ *
+ * As iommu_free_pages(), but the memory stays readable until every CPU
+ * that was inside rcu_read_lock() when this was called has left it: for
+ * tables that CPU code walks without the table lock (iova_to_phys, debugfs
+ * dumps).  The counters drop when the memory is really freed.  Never
+ * allocates; safe in atomic context.
+ */
+void iommu_free_pages_rcu(void *virt)
+{
+	struct ioptdesc *iopt;
+
+	if (!virt)
+		return;
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !virt_addr_valid(virt)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return;
+	}
+	iopt = virt_to_ioptdesc(virt);
+	if (iommu_pages_is_frag(iopt)) {
+		iommu_frag_free_rcu(iommu_frag_page_of(iopt), virt);
+		return;
+	}
+	if (!iommu_pages_debug_free(virt))
+		return;
+	iopt->iopt_rcu_rest = NULL;
+	call_rcu(&iopt->iopt_rcu, iommu_pages_rcu_cb);
+}
+EXPORT_SYMBOL_GPL(iommu_free_pages_rcu);
+
+/* Debug: drop from @list what may not be freed (reported). */
+static void iommu_pages_list_check(struct iommu_pages_list *list)
+{
+	struct ioptdesc *iopt, *tmp;
+
+	if (!IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		return;
+	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm)
+		if (!iommu_pages_debug_free(ioptdesc_address(iopt)))
+			list_del(&iopt->iopt_freelist_elm);
+}
 
 /**
  * iommu_put_pages_list() - free every allocation on a list
@@ -211,15 +734,17 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 	struct ioptdesc *iopt, *tmp;
 	struct folio *run = NULL;
 	unsigned long flags;
+	void *frag, *next;
 	long pages = 0;
 
-	/* Misuse is dropped from the list, with interrupts still enabled. */
-	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
-		list_for_each_entry_safe(iopt, tmp, &list->pages,
-					 iopt_freelist_elm)
-			if (!iommu_pages_debug_free(ioptdesc_address(iopt)))
-				list_del(&iopt->iopt_freelist_elm);
+	for (frag = list->frags; frag; frag = next) {
+		next = *iommu_frag_slot(frag);
+		iommu_free_pages(frag);
+	}
+	list->frags = NULL;
+	list->frags_tail = NULL;
 
+	iommu_pages_list_check(list);
 	/*
 	 * Uncount, while every folio is still alive, each run of folios that
 	 * share a node and a memcg in one update; then free.  A charged
@@ -245,7 +770,46 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 
 	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm) {
 		list_del(&iopt->iopt_freelist_elm);
+		iommu_pages_poison(ioptdesc_address(iopt),
+				   folio_size(ioptdesc_folio(iopt)));
 		iommu_pages_put_folio(ioptdesc_folio(iopt));
 	}
 }
 EXPORT_SYMBOL_GPL(iommu_put_pages_list);
+
+/**
+ * iommu_put_pages_list_rcu() - free every allocation on a list after a
+ *	grace period
+ * @list: allocations added with iommu_pages_list_add(), of any sizes
+ *
+ * As iommu_put_pages_list(), with the guarantee of iommu_free_pages_rcu():
+ * the list is empty afterwards, the memory is freed, and the counters
+ * drop, only after an RCU grace period.  The folio allocations take one
+ * rcu_head, that of the first; each page of fragments uses its own.  Never
+ * allocates; safe in atomic context.
+ */
+void iommu_put_pages_list_rcu(struct iommu_pages_list *list)
+{
+	struct ioptdesc *leader;
+	void *frag, *next;
+
+	for (frag = list->frags; frag; frag = next) {
+		next = *iommu_frag_slot(frag);
+		iommu_free_pages_rcu(frag);
+	}
+	list->frags = NULL;
+	list->frags_tail = NULL;
+
+	iommu_pages_list_check(list);
+	leader = list_first_entry_or_null(&list->pages, struct ioptdesc,
+					  iopt_freelist_elm);
+	if (!leader)
+		return;
+	list_del(&leader->iopt_freelist_elm);
+	/* the others stay linked in a ring without a head */
+	leader->iopt_rcu_rest = list_empty(&list->pages) ? NULL :
+				list->pages.next;
+	list_del_init(&list->pages);
+	call_rcu(&leader->iopt_rcu, iommu_pages_rcu_cb);
+}
+EXPORT_SYMBOL_GPL(iommu_put_pages_list_rcu);

@@ -18,24 +18,33 @@
  * @iopt_freelist_elm: link on a &struct iommu_pages_list; overlays
  *	&struct page.lru.  A list link is always even, so on a head page it
  *	never looks like a tail page's compound_head.
+ * @iopt_rcu: the rcu_head of an allocation freed after a grace period;
+ *	shares &struct page.lru with @iopt_freelist_elm, as an allocation is
+ *	never on a list and waiting for a grace period at once.
  * @__page_mapping: overlays &struct page.mapping; must stay NULL.
- * @__page_index: overlays &struct page.index; unused.
- * @iopt_debug: overlays &struct page.private (the folio's private word);
- *	with CONFIG_IOMMU_PAGES_DEBUG, a tag of the live allocation, cleared
- *	before the folio is freed.
+ * @__page_index: overlays &struct page.index; unused but for the next two.
+ * @iopt_rcu_rest: while the allocation waits for a grace period on behalf
+ *	of a whole list, the other allocations of that list.
+ * @iopt_frag_magic: IOPTDESC_FRAG_MAGIC on a page of fragments.
+ * @iopt_private: overlays &struct page.private (the folio's private word).
+ *	On a page of fragments: the address of its tracking structure with
+ *	IOPTDESC_FRAG set.  Otherwise 0, or with CONFIG_IOMMU_PAGES_DEBUG a
+ *	tag of the live allocation (always even), cleared when it is freed.
  * @__page_type: overlays &struct page.page_type; owned by the page allocator.
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
  *
- * Every allocation is one folio (one page or a compound page), and its
- * head page is its &struct ioptdesc: the size is folio_size(), so frees and
- * lists need no size or order from the caller.  Only the fields not owned
- * by the page or folio code are the allocator's (the list link and the
- * debug tag); each
- * overlaid field is pinned to the offset of the &struct page field it
- * shares by a static_assert, and the descriptor may be no larger than
- * &struct page.  Nothing outside drivers/iommu/iommu-pages.[ch] may look
- * at a table's &struct page or &struct folio.
+ * An allocation of PAGE_SIZE or more is one folio (one page or a compound
+ * page), and its head page is its &struct ioptdesc: the size is
+ * folio_size(), so frees and lists need no size or order from the caller.
+ * An allocation below PAGE_SIZE is a fragment of a page whose descriptor
+ * points to the tracking of its fragments (iommu-pages.c).  Only the fields
+ * not owned by the page or folio code are the allocator's (the list link or
+ * rcu_head, the private word and the index word); each overlaid field is
+ * pinned to the offset of the &struct page field it shares by a
+ * static_assert, and the descriptor may be no larger than &struct page.
+ * Nothing outside drivers/iommu/iommu-pages.[ch] may look at a table's
+ * &struct page or &struct folio.
  *
  * The memdesc path: when &struct page shrinks to a typed pointer to a
  * separately allocated descriptor, &struct ioptdesc stops overlaying it
@@ -47,16 +56,28 @@
  */
 struct ioptdesc {
 	unsigned long __page_flags;
-	struct list_head iopt_freelist_elm;
+	union {
+		struct list_head iopt_freelist_elm;
+		struct rcu_head iopt_rcu;
+	};
 	unsigned long __page_mapping;
-	pgoff_t __page_index;
-	unsigned long iopt_debug;
+	union {
+		pgoff_t __page_index;
+		struct list_head *iopt_rcu_rest;
+		unsigned long iopt_frag_magic;
+	};
+	unsigned long iopt_private;
 	unsigned int __page_type;
 	atomic_t __page_refcount;
 #ifdef CONFIG_MEMCG
 	unsigned long __memcg_data;
 #endif
 };
+
+/* In @iopt_private: the page holds fragments. */
+#define IOPTDESC_FRAG 1UL
+/* In @iopt_frag_magic of a page of fragments, for the debug checks. */
+#define IOPTDESC_FRAG_MAGIC 0x10f7a95eUL
 
 #define IOPTDESC_MATCH(pg, iopt)                                        \
 	static_assert(offsetof(struct page, pg) ==                      \
@@ -65,7 +86,7 @@ IOPTDESC_MATCH(flags, __page_flags);
 IOPTDESC_MATCH(lru, iopt_freelist_elm);
 IOPTDESC_MATCH(mapping, __page_mapping);
 IOPTDESC_MATCH(index, __page_index);
-IOPTDESC_MATCH(private, iopt_debug);
+IOPTDESC_MATCH(private, iopt_private);
 IOPTDESC_MATCH(page_type, __page_type);
 IOPTDESC_MATCH(_refcount, __page_refcount);
 #ifdef CONFIG_MEMCG
@@ -121,7 +142,12 @@ static inline void *ioptdesc_address(struct ioptdesc *iopt)
 
 void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size);
 void iommu_free_pages(void *virt);
+void iommu_free_pages_rcu(void *virt);
 void iommu_put_pages_list(struct iommu_pages_list *list);
+void iommu_put_pages_list_rcu(struct iommu_pages_list *list);
+void iommu_pages_list_add_frag(struct iommu_pages_list *list, void *virt);
+void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
+				   struct iommu_pages_list *to);
 
 /**
  * iommu_alloc_pages_sz() - allocate zeroed page-table memory on this node
@@ -142,13 +168,20 @@ static inline void *iommu_alloc_pages_sz(gfp_t gfp, size_t size)
  * @list: the list
  * @virt: the start of an allocation from iommu_alloc_pages_node_sz()
  *
- * Uses the allocation's own descriptor: never allocates, safe in atomic
- * context.  An allocation may be on one list at a time.
+ * Links the allocation through its descriptor (a fragment through the
+ * tracking of its page), never through the memory itself, which the IOMMU
+ * may still walk until the flush: never allocates, safe in atomic context.
+ * An allocation may be on one list at a time.
  */
 static inline void iommu_pages_list_add(struct iommu_pages_list *list,
 					void *virt)
 {
-	list_add_tail(&virt_to_ioptdesc(virt)->iopt_freelist_elm, &list->pages);
+	struct ioptdesc *iopt = virt_to_ioptdesc(virt);
+
+	if (unlikely(iopt->iopt_private & IOPTDESC_FRAG))
+		iommu_pages_list_add_frag(list, virt);
+	else
+		list_add_tail(&iopt->iopt_freelist_elm, &list->pages);
 }
 
 /**
@@ -160,6 +193,8 @@ static inline void iommu_pages_list_splice(struct iommu_pages_list *from,
 					   struct iommu_pages_list *to)
 {
 	list_splice_tail_init(&from->pages, &to->pages);
+	if (unlikely(from->frags))
+		iommu_pages_list_splice_frags(from, to);
 }
 
 /**
@@ -170,7 +205,7 @@ static inline void iommu_pages_list_splice(struct iommu_pages_list *from,
  */
 static inline bool iommu_pages_list_empty(struct iommu_pages_list *list)
 {
-	return list_empty(&list->pages);
+	return list_empty(&list->pages) && !list->frags;
 }
 
 #endif /* __IOMMU_PAGES_H */
