@@ -225,9 +225,23 @@ struct iommu_frag_page {
 
 static struct iommu_frag_pool *iommu_frag_pools;
 
+/* The pool of a node, zone and fragment size in iommu_frag_pools. */
+static unsigned int iommu_frag_pool_idx(int nid, unsigned int zone,
+					unsigned int shift)
+{
+	return (nid * IOMMU_FRAG_ZONES + zone) * IOMMU_FRAG_CLASSES +
+	       shift - IOMMU_FRAG_MIN_SHIFT;
+}
+
 /* KUnit's memory report measures the 6.12 layout (whole pages) with this. */
 VISIBLE_IF_KUNIT bool iommu_pages_whole_only;
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_whole_only);
+
+/* Flags for the allocator's own bookkeeping (slab): no zone, no charge. */
+static gfp_t iommu_frag_meta_gfp(gfp_t gfp)
+{
+	return gfp & ~(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_COMP | __GFP_ZERO);
+}
 
 static unsigned int iommu_frag_zone(gfp_t gfp)
 {
@@ -272,22 +286,21 @@ static struct iommu_frag_pool *iommu_frag_pools_get(gfp_t gfp)
 {
 	/* pairs with the cmpxchg_release() below: the pools are initialised */
 	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
-	unsigned int z, c;
+	unsigned int z, shift;
 	int nid;
 
 	if (likely(pools) || !slab_is_available())
 		return pools;
 	pools = kcalloc(nr_node_ids * IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES,
-			sizeof(*pools), gfp & ~(GFP_ZONEMASK | __GFP_ACCOUNT |
-						__GFP_COMP | __GFP_ZERO));
+			sizeof(*pools), iommu_frag_meta_gfp(gfp));
 	if (!pools)
 		return NULL;
 	for (nid = 0; nid < nr_node_ids; nid++)
 		for (z = 0; z < IOMMU_FRAG_ZONES; z++)
-			for (c = 0; c < IOMMU_FRAG_CLASSES; c++)
-				iommu_frag_pool_init(&pools[(nid * IOMMU_FRAG_ZONES + z) *
-							    IOMMU_FRAG_CLASSES + c],
-						     nid, z, IOMMU_FRAG_MIN_SHIFT + c);
+			for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT;
+			     shift++)
+				iommu_frag_pool_init(&pools[iommu_frag_pool_idx(nid, z, shift)],
+						     nid, z, shift);
 	/* publish initialised pools; pairs with smp_load_acquire() above */
 	if (cmpxchg_release(&iommu_frag_pools, NULL, pools)) {
 		kfree(pools);
@@ -304,9 +317,7 @@ static unsigned int iommu_frag_count(struct iommu_frag_pool *pool)
 
 static unsigned long iommu_frag_full(struct iommu_frag_pool *pool)
 {
-	unsigned int n = iommu_frag_count(pool);
-
-	return n == BITS_PER_LONG ? ~0UL : BIT(n) - 1;
+	return GENMASK(iommu_frag_count(pool) - 1, 0);
 }
 
 /*
@@ -342,9 +353,8 @@ static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
 	unsigned long flags;
 	void *base;
 
-	fp = kmalloc_node(struct_size(fp, next, n),
-			  gfp & ~(GFP_ZONEMASK | __GFP_ACCOUNT | __GFP_COMP |
-				  __GFP_ZERO), pool->nid);
+	fp = kmalloc_node(struct_size(fp, next, n), iommu_frag_meta_gfp(gfp),
+			  pool->nid);
 	if (!fp)
 		return NULL;
 	base = iommu_pages_alloc_whole(pool->nid, (gfp & ~GFP_ZONEMASK &
@@ -429,9 +439,10 @@ static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 {
 	unsigned int i;
 
-	for_each_set_bit(i, &bits, BITS_PER_LONG)
-		iommu_pages_poison(fp->base + (i << fp->pool->shift),
-				   BIT(fp->pool->shift));
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		for_each_set_bit(i, &bits, BITS_PER_LONG)
+			iommu_pages_poison(fp->base + (i << fp->pool->shift),
+					   BIT(fp->pool->shift));
 	fp->used &= ~bits;
 	if (!fp->used && !fp->rcu_wait) {
 		list_del_init(&fp->partial);
@@ -445,36 +456,22 @@ static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 /*
  * Check a fragment before it is freed: the address must be the start of a
  * live fragment that is not already waiting for a grace period.  Called
- * with the pool lock held.
+ * with the pool lock held; returns the fragment's bit, or 0 (reported).
  */
-static bool iommu_frag_check_locked(struct iommu_frag_page *fp, void *virt)
+static unsigned long iommu_frag_check_locked(struct iommu_frag_page *fp,
+					     void *virt)
 {
 	unsigned long bit = BIT(iommu_frag_index(fp, virt));
 
 	if (!IS_ALIGNED((unsigned long)virt, BIT(fp->pool->shift))) {
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
-		return false;
+		return 0;
 	}
 	if (!(fp->used & bit) || ((fp->rcu_wait | fp->rcu_next) & bit)) {
 		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
-		return false;
+		return 0;
 	}
-	return true;
-}
-
-static void iommu_frag_free(struct iommu_frag_page *fp, void *virt)
-{
-	struct iommu_frag_pool *pool = fp->pool;
-	unsigned long flags;
-	bool release = false;
-
-	spin_lock_irqsave(&pool->lock, flags);
-	if (iommu_frag_check_locked(fp, virt))
-		release = iommu_frag_put_locked(fp,
-						BIT(iommu_frag_index(fp, virt)));
-	spin_unlock_irqrestore(&pool->lock, flags);
-	if (release)
-		iommu_frag_release(fp);
+	return bit;
 }
 
 static void iommu_frag_rcu_cb(struct rcu_head *head)
@@ -499,29 +496,31 @@ static void iommu_frag_rcu_cb(struct rcu_head *head)
 }
 
 /*
- * Free a fragment after a grace period.  The page's one rcu_head serves
- * every fragment: fragments freed while its callback is queued wait for
- * the next grace period, which the callback then starts.
+ * Free a fragment, at once or (@rcu) after a grace period.  The page's one
+ * rcu_head serves every fragment: fragments freed while its callback is
+ * queued wait for the next grace period, which the callback then starts.
  */
-static void iommu_frag_free_rcu(struct iommu_frag_page *fp, void *virt)
+static void iommu_frag_free(struct iommu_frag_page *fp, void *virt, bool rcu)
 {
 	struct iommu_frag_pool *pool = fp->pool;
+	bool release = false, queue = false;
 	unsigned long flags, bit;
-	bool queue = false;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	if (iommu_frag_check_locked(fp, virt)) {
-		bit = BIT(iommu_frag_index(fp, virt));
-		if (!fp->rcu_wait) {
-			fp->rcu_wait = bit;
-			queue = true;
-		} else {
-			fp->rcu_next |= bit;
-		}
+	bit = iommu_frag_check_locked(fp, virt);
+	if (bit && !rcu) {
+		release = iommu_frag_put_locked(fp, bit);
+	} else if (bit && !fp->rcu_wait) {
+		fp->rcu_wait = bit;
+		queue = true;
+	} else if (bit) {
+		fp->rcu_next |= bit;
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 	if (queue)
 		call_rcu(&fp->rcu, iommu_frag_rcu_cb);
+	if (release)
+		iommu_frag_release(fp);
 }
 
 /* The successor slot of a fragment on a list. */
@@ -530,6 +529,17 @@ static void **iommu_frag_slot(void *virt)
 	struct iommu_frag_page *fp = iommu_frag_page_of(virt_to_ioptdesc(virt));
 
 	return &fp->next[iommu_frag_index(fp, virt)];
+}
+
+/* Chain the fragments @first..@last at the tail of @list. */
+static void iommu_frag_chain_append(struct iommu_pages_list *list,
+				    void *first, void *last)
+{
+	if (list->frags_tail)
+		*iommu_frag_slot(list->frags_tail) = first;
+	else
+		list->frags = first;
+	list->frags_tail = last;
 }
 
 /**
@@ -543,11 +553,7 @@ static void **iommu_frag_slot(void *virt)
 void iommu_pages_list_add_frag(struct iommu_pages_list *list, void *virt)
 {
 	*iommu_frag_slot(virt) = NULL;
-	if (list->frags_tail)
-		*iommu_frag_slot(list->frags_tail) = virt;
-	else
-		list->frags = virt;
-	list->frags_tail = virt;
+	iommu_frag_chain_append(list, virt, virt);
 }
 EXPORT_SYMBOL_GPL(iommu_pages_list_add_frag);
 
@@ -563,11 +569,7 @@ void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
 {
 	if (!from->frags)
 		return;
-	if (to->frags_tail)
-		*iommu_frag_slot(to->frags_tail) = from->frags;
-	else
-		to->frags = from->frags;
-	to->frags_tail = from->frags_tail;
+	iommu_frag_chain_append(to, from->frags, from->frags_tail);
 	from->frags = NULL;
 	from->frags_tail = NULL;
 }
@@ -580,8 +582,7 @@ static struct iommu_frag_pool *iommu_frag_pool_for(struct iommu_frag_pool *pools
 	unsigned int shift = max_t(unsigned int, IOMMU_FRAG_MIN_SHIFT,
 				   order_base_2(size));
 
-	return &pools[(nid * IOMMU_FRAG_ZONES + iommu_frag_zone(gfp)) *
-		      IOMMU_FRAG_CLASSES + shift - IOMMU_FRAG_MIN_SHIFT];
+	return &pools[iommu_frag_pool_idx(nid, iommu_frag_zone(gfp), shift)];
 }
 
 /**
@@ -626,36 +627,6 @@ void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 }
 EXPORT_SYMBOL_GPL(iommu_alloc_pages_node_sz);
 
-/**
- * iommu_free_pages() - free page-table memory
- * @virt: what iommu_alloc_pages_node_sz() returned, or NULL (nothing done)
- *
- * Frees the whole allocation and uncounts it.  The caller must make sure
- * the IOMMU no longer walks it (unlink and flush the IOTLB first, or
- * collect it on an &struct iommu_pages_list and free that after the flush).
- * A CPU walking the table without a lock needs iommu_free_pages_rcu().
- */
-void iommu_free_pages(void *virt)
-{
-	struct ioptdesc *iopt;
-
-	if (!virt)
-		return;
-	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !virt_addr_valid(virt)) {
-		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
-		return;
-	}
-	iopt = virt_to_ioptdesc(virt);
-	if (iommu_pages_is_frag(iopt)) {
-		iommu_frag_free(iommu_frag_page_of(iopt), virt);
-		return;
-	}
-	if (!iommu_pages_debug_free(virt))
-		return;
-	iommu_pages_free_folio(ioptdesc_folio(iopt));
-}
-EXPORT_SYMBOL_GPL(iommu_free_pages);
-
 /*
  * After a grace period: free a folio allocation, and with it the ring of
  * others that iommu_put_pages_list_rcu() hung on it.
@@ -678,6 +649,47 @@ static void iommu_pages_rcu_cb(struct rcu_head *head)
 	} while (p != first);
 }
 
+/* Both frees: the checks, then at once or (@rcu) after a grace period. */
+static void __iommu_free_pages(void *virt, bool rcu)
+{
+	struct ioptdesc *iopt;
+
+	if (!virt)
+		return;
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !virt_addr_valid(virt)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return;
+	}
+	iopt = virt_to_ioptdesc(virt);
+	if (iommu_pages_is_frag(iopt)) {
+		iommu_frag_free(iommu_frag_page_of(iopt), virt, rcu);
+		return;
+	}
+	if (!iommu_pages_debug_free(virt))
+		return;
+	if (rcu) {
+		iopt->iopt_rcu_rest = NULL;
+		call_rcu(&iopt->iopt_rcu, iommu_pages_rcu_cb);
+	} else {
+		iommu_pages_free_folio(ioptdesc_folio(iopt));
+	}
+}
+
+/**
+ * iommu_free_pages() - free page-table memory
+ * @virt: what iommu_alloc_pages_node_sz() returned, or NULL (nothing done)
+ *
+ * Frees the whole allocation and uncounts it.  The caller must make sure
+ * the IOMMU no longer walks it (unlink and flush the IOTLB first, or
+ * collect it on an &struct iommu_pages_list and free that after the flush).
+ * A CPU walking the table without a lock needs iommu_free_pages_rcu().
+ */
+void iommu_free_pages(void *virt)
+{
+	__iommu_free_pages(virt, false);
+}
+EXPORT_SYMBOL_GPL(iommu_free_pages);
+
 /**
  * iommu_free_pages_rcu() - free page-table memory after an RCU grace period
  * @virt: what iommu_alloc_pages_node_sz() returned, or NULL (nothing done)
@@ -690,25 +702,23 @@ static void iommu_pages_rcu_cb(struct rcu_head *head)
  */
 void iommu_free_pages_rcu(void *virt)
 {
-	struct ioptdesc *iopt;
-
-	if (!virt)
-		return;
-	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !virt_addr_valid(virt)) {
-		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
-		return;
-	}
-	iopt = virt_to_ioptdesc(virt);
-	if (iommu_pages_is_frag(iopt)) {
-		iommu_frag_free_rcu(iommu_frag_page_of(iopt), virt);
-		return;
-	}
-	if (!iommu_pages_debug_free(virt))
-		return;
-	iopt->iopt_rcu_rest = NULL;
-	call_rcu(&iopt->iopt_rcu, iommu_pages_rcu_cb);
+	__iommu_free_pages(virt, true);
 }
 EXPORT_SYMBOL_GPL(iommu_free_pages_rcu);
+
+/* Free every fragment chained on @list, at once or (@rcu) later. */
+static void iommu_pages_list_free_frags(struct iommu_pages_list *list,
+					bool rcu)
+{
+	void *frag, *next;
+
+	for (frag = list->frags; frag; frag = next) {
+		next = *iommu_frag_slot(frag);
+		__iommu_free_pages(frag, rcu);
+	}
+	list->frags = NULL;
+	list->frags_tail = NULL;
+}
 
 /* Debug: drop from @list what may not be freed (reported). */
 static void iommu_pages_list_check(struct iommu_pages_list *list)
@@ -734,15 +744,9 @@ void iommu_put_pages_list(struct iommu_pages_list *list)
 	struct ioptdesc *iopt, *tmp;
 	struct folio *run = NULL;
 	unsigned long flags;
-	void *frag, *next;
 	long pages = 0;
 
-	for (frag = list->frags; frag; frag = next) {
-		next = *iommu_frag_slot(frag);
-		iommu_free_pages(frag);
-	}
-	list->frags = NULL;
-	list->frags_tail = NULL;
+	iommu_pages_list_free_frags(list, false);
 
 	iommu_pages_list_check(list);
 	/*
@@ -791,14 +795,8 @@ EXPORT_SYMBOL_GPL(iommu_put_pages_list);
 void iommu_put_pages_list_rcu(struct iommu_pages_list *list)
 {
 	struct ioptdesc *leader;
-	void *frag, *next;
 
-	for (frag = list->frags; frag; frag = next) {
-		next = *iommu_frag_slot(frag);
-		iommu_free_pages_rcu(frag);
-	}
-	list->frags = NULL;
-	list->frags_tail = NULL;
+	iommu_pages_list_free_frags(list, true);
 
 	iommu_pages_list_check(list);
 	leader = list_first_entry_or_null(&list->pages, struct ioptdesc,
