@@ -34,18 +34,9 @@ wait_quiet() {
 out=$BUILD/out/$name
 log=$LOGDIR/build-$name.log
 mkdir -p "$out" "$LOGDIR"
-export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
 export KBUILD_BUILD_TIMESTAMP="2000-01-01" KBUILD_BUILD_USER=harness KBUILD_BUILD_HOST=qemu
 jobs=${JOBS:-$(nproc)}
-kmake=(make -C "$TREE" O="$out" ARCH="$ARCH" CROSS_COMPILE="$cross"
-	CC="ccache ${cross}gcc" HOSTCC="ccache gcc" -j"$jobs")
-
-frags=()
-for f in $FRAGMENTS; do
-	[ -f "$TOP/tests/configs/$f.config" ] ||
-		die "kernels/$name names fragment '$f', but tests/configs/$f.config does not exist"
-	frags+=("$TOP/tests/configs/$f.config")
-done
+kernel_setup "kernels/$name" "$out" "$cross" "$FRAGMENTS"
 if ! configure_kernel "$out" "$log" "${kmake[@]}" -- "${frags[@]}"; then
 	grep -q '^error: options' "$log" || fail_log "configuring kernel $name failed" "$log"
 	printf 'error: kernel %s: %s\n' "$name" "$(sed -n '/^error: options/,$p' "$log" | sed '1s/^error: //')" >&2

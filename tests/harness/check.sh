@@ -31,6 +31,16 @@ all_benches() { ls "$TOP/tests/bench"; }
 # The kernels that make check boots: those its cases name.
 check_kernels() { for c in $(all_cases); do case_kernel "$c"; done | sort -u; }
 
+# valid_names WHAT DIR NAME...: die unless each NAME is a file in DIR.
+valid_names() {
+	local what=$1 dir=$2 n
+	shift 2
+	for n in "$@"; do
+		[ -f "$dir/$n" ] ||
+			die "unknown $what '$n' (one of: $(ls "$dir" | tr '\n' ' '))"
+	done
+}
+
 valid_case() {
 	[ -n "$1" ] && [ -f "$TOP/tests/cases/$1" ] ||
 		die "unknown case '$1' (one of: $(all_cases | tr '\n' ' '))"
@@ -123,10 +133,7 @@ case $cmd in
 build)
 	start
 	ks=${1:-$(all_kernels)}
-	for k in $ks; do
-		[ -f "$TOP/tests/kernels/$k" ] ||
-			die "unknown kernel '$k' (one of: $(all_kernels | tr '\n' ' '))"
-	done
+	valid_names kernel "$TOP/tests/kernels" $ks
 	rc=0
 	for k in $ks; do build_kernel "$k" || rc=1; done
 	exit $rc
@@ -198,10 +205,7 @@ check)
 	;;
 bench)
 	bs=${1:-$(all_benches)}
-	for b in $bs; do
-		[ -f "$TOP/tests/bench/$b" ] ||
-			die "unknown benchmark '$b' (one of: $(all_benches | tr '\n' ' '))"
-	done
+	valid_names benchmark "$TOP/tests/bench" $bs
 	start
 	rc=0
 	for b in $bs; do
@@ -223,10 +227,7 @@ bench)
 	;;
 compile)
 	ts=${1:-$(all_compiles)}
-	for t in $ts; do
-		[ -f "$TOP/tests/compile/$t" ] ||
-			die "unknown compile target '$t' (one of: $(all_compiles | tr '\n' ' '))"
-	done
+	valid_names "compile target" "$TOP/tests/compile" $ts
 	start
 	bash "$HARNESS/deps.sh" all || exit 1
 	rc=0

@@ -29,16 +29,7 @@ row() { printf '%s\tcompile/%s/%s\t%s\n' "$1" "$name" "$2" "$3"; }
 out=$BUILD/out/compile-$name
 log=$LOGDIR/compile-$name.log
 mkdir -p "$out" "$LOGDIR"
-export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
-kmake=(make -C "$TREE" O="$out" ARCH="$ARCH" CROSS_COMPILE="$CROSS"
-	CC="ccache ${CROSS}gcc" HOSTCC="ccache gcc" -j"${JOBS:-$(nproc)}")
-
-frags=()
-for f in $FRAGMENTS; do
-	[ -f "$TOP/tests/configs/$f.config" ] ||
-		die "compile/$name names fragment '$f', but tests/configs/$f.config does not exist"
-	frags+=("$TOP/tests/configs/$f.config")
-done
+kernel_setup "compile/$name" "$out" "$CROSS" "$FRAGMENTS"
 
 step "compile $name: configuring (tinyconfig + $FRAGMENTS)"
 if ! configure_kernel "$out" "$log" "${kmake[@]}" -- "${frags[@]}"; then

@@ -40,6 +40,22 @@ need() {
 	done
 }
 
+# kernel_setup WHO OUT CROSS FRAGMENTS: set the arrays kmake (make in the
+# tree for out-of-tree directory OUT, ARCH, ccache) and frags (the paths of
+# the named tests/configs fragments; WHO names the definition in errors).
+kernel_setup() {
+	local who=$1 f
+	export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_COMPILERCHECK=content
+	kmake=(make -C "$TREE" O="$2" ARCH="$ARCH" CROSS_COMPILE="$3"
+		CC="ccache ${3}gcc" HOSTCC="ccache gcc" -j"${JOBS:-$(nproc)}")
+	frags=()
+	for f in $4; do
+		[ -f "$TOP/tests/configs/$f.config" ] ||
+			die "$who names fragment '$f', but tests/configs/$f.config does not exist"
+		frags+=("$TOP/tests/configs/$f.config")
+	done
+}
+
 # configure_kernel OUT LOG MAKE-COMMAND... -- FRAGMENT...: tinyconfig plus
 # the fragments in OUT, unless OUT/.config already came from exactly these
 # fragments.  Every option a fragment sets (or unsets) must be in the final
