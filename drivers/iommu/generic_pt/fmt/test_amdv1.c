@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the generic page table, AMD IOMMU v1 format.
+ */
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
+#include <linux/sizes.h>
+
+#include "amdv1.h"
+
+struct pt_test_amdv1 {
+	struct pt_iommu_amdv1_cfg cfg;
+	unsigned int flags;
+};
+
+#define PT_CFG	struct pt_test_amdv1
+
+static const struct pt_test_amdv1 pt_test_cfgs[] = {
+	{ { .va_lg2 = 52, .start_level = 2 } },
+	{ { .va_lg2 = 64, .start_level = 0 } },
+};
+
+static void pt_test_cfg_name(const struct pt_test_amdv1 *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "va%u-start%u", c->cfg.va_lg2,
+		 c->cfg.start_level);
+}
+
+static int pt_test_init(struct pt_iommu_amdv1 *t,
+			const struct pt_test_amdv1 *c)
+{
+	return pt_iommu_amdv1_init(t, &c->cfg, c->flags, NUMA_NO_NODE,
+				   GFP_KERNEL);
+}
+
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+#define PT_TEST_DIFFERENTIAL
+#include "../../amd/amd_iommu_types.h"
+#endif
+#include "../pt_kunit.h"
+
+static bool pt_test_priv_ok(struct pt_test *pt_t)
+{
+	return false;
+}
+
+static bool pt_test_dirty_ok(struct pt_test *pt_t)
+{
+	return true;
+}
+
+/* The IOMMU sets HD in the replica it wrote through; here the last one. */
+static void pt_test_make_dirty(struct pt_test *pt_t, unsigned long iova)
+{
+	u64 *ptep = pt_test_leaf_ptep(pt_t, iova);
+
+	KUNIT_ASSERT_NOT_NULL(kunit_get_current_test(), ptep);
+	*ptep |= AMDV1_PTE_HD;
+}
+
+/*
+ * The top grows, through the driver's change_top, as far as a mapping
+ * needs and no further; mappings made before stay.
+ */
+static void pt_test_amdv1_grow(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	unsigned int start = pt_t->cfg->cfg.start_level;
+	size_t mapped;
+
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 0, SZ_1M, SZ_4K, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_iommu_top_level(pt), start);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 1UL << 40, SZ_2M, SZ_4K,
+					  IOMMU_READ, &mapped), 0);
+	/* Level 3 spans 2^48: the smallest top that reaches 2^40. */
+	KUNIT_EXPECT_EQ(test, pt_iommu_top_level(pt), 3);
+	KUNIT_EXPECT_EQ(test, pt_t->top_changes, 3 - start);
+	/* A 2^40 leaf needs a top at level 3 at least (it is one already). */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 1UL << 41, 1UL << 41,
+					  1UL << 40, IOMMU_READ, &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_iommu_top_level(pt), 3);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, 0x123), SZ_1M + 0x123);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, (1UL << 40) + 8),
+			SZ_2M + 8);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, (1UL << 41) + SZ_1G),
+			(1UL << 41) + SZ_1G);
+	if (pt->va_lg2 == 64) {
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, ULONG_MAX - SZ_4K + 1,
+						  0, SZ_4K, IOMMU_READ,
+						  &mapped), 0);
+		KUNIT_EXPECT_EQ(test, pt_iommu_top_level(pt), 5);
+	}
+	pt_test_finish(test, pt_t);
+}
+
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+static u64 *pt_diff_amdv1_top(struct pt_test_diff *d, unsigned int *level)
+{
+	struct protection_domain *pdom = d->priv;
+
+	*level = pdom->iop.mode - 1;
+	return pdom->iop.root;
+}
+
+/*
+ * Against the 6.12 AMD v1 code, in a protection domain with no device and
+ * no IOMMU attached (its flushes then have nothing to do). It never frees
+ * tables on unmap, so both unmap without a gather here.
+ */
+static void pt_test_amdv1_differential(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct protection_domain *pdom;
+	struct pt_test_diff d = {
+		.pt_t = pt_t,
+		.top = pt_diff_amdv1_top,
+		.prot = IOMMU_READ | IOMMU_WRITE,
+	};
+
+	if (pt_t->cfg->cfg.start_level != 2) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "6.12 starts with three levels");
+	}
+	pdom = kunit_kzalloc(test, sizeof(*pdom), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pdom);
+	spin_lock_init(&pdom->lock);
+	INIT_LIST_HEAD(&pdom->dev_list);
+	INIT_LIST_HEAD(&pdom->dev_data_list);
+	xa_init(&pdom->iommu_array);
+	pdom->pd_mode = PD_MODE_V1;
+	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	d.priv = pdom;
+	d.ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg, pdom);
+	KUNIT_ASSERT_NOT_NULL(test, d.ops);
+	KUNIT_ASSERT_EQ(test, pdom->iop.pgtbl.cfg.pgsize_bitmap,
+			pt_t->pt->pgsize_bitmap);
+	pt_test_differential(test, &d);
+	free_io_pgtable_ops(d.ops);
+	pt_test_finish(test, pt_t);
+}
+#endif
+
+static struct kunit_case pt_test_amdv1_cases[] = {
+	PT_KUNIT_CASES,
+	KUNIT_CASE_PARAM(pt_test_amdv1_grow, pt_test_cfg_gen_params),
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+	KUNIT_CASE_PARAM(pt_test_amdv1_differential, pt_test_cfg_gen_params),
+#endif
+	{}
+};
+
+static struct kunit_suite pt_test_amdv1_suite = {
+	.name = "generic-pt-amdv1",
+	.test_cases = pt_test_amdv1_cases,
+};
+kunit_test_suite(pt_test_amdv1_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the generic page table, AMD v1 format");
+MODULE_LICENSE("GPL");

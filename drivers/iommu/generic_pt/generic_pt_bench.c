@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A benchmark, not a test: map and unmap through the generic page table and
+ * through the 6.12 implementation of the same format, in one run on one
+ * kernel: io-pgtable-arm for ARM LPAE (4K granule, stage 1, 48 bits) and
+ * the AMD IOMMU v1 io-pgtable code. Both are called through their ops, as
+ * the IOMMU core would with iommu_pgsize()'s page size and count.
+ *
+ * Each row times ITERS map + unmap pairs of the same range per variant,
+ * each operation timed on its own, after a warm-up; the variants alternate
+ * in ROUNDS rounds so neither always runs first. It prints the minimum and
+ * median nanoseconds of each operation and new/old ratios of both. It
+ * passes unless an operation fails.
+ */
+#include <kunit/test.h>
+#include <linux/generic_pt.h>
+#include <linux/io-pgtable.h>
+#include <linux/iommu.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+
+#include "pt_common.h"
+
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+#include "../amd/amd_iommu_types.h"
+#endif
+
+#define ITERS	10000
+#define ROUNDS	5
+#define WARMUP	200
+
+struct bench_case {
+	const char *name;
+	size_t pgsize;
+	size_t count;
+};
+
+static const struct bench_case bench_cases[] = {
+	{ "1 x 4K", SZ_4K, 1 },
+	{ "1 x 2M", SZ_2M, 1 },
+	{ "256 x 4K", SZ_4K, 256 },
+	{ "256 x 2M", SZ_2M, 256 },
+	{ "1 x 1G", SZ_1G, 1 },
+};
+
+/* One implementation under test: generic_pt or an io-pgtable. */
+struct bench_impl {
+	struct pt_iommu *pt;
+	struct io_pgtable_ops *ops;
+	u64 *map_ns;
+	u64 *unmap_ns;
+};
+
+#define BENCH_IOVA	SZ_1G
+#define BENCH_PA	(2ULL * SZ_1G)
+
+static int bench_one(struct bench_impl *b, const struct bench_case *c,
+		     unsigned int slot)
+{
+	struct iommu_iotlb_gather gather;
+	size_t mapped = 0, unmapped;
+	u64 t0, t1, t2;
+	int ret;
+
+	iommu_iotlb_gather_init(&gather);
+	t0 = ktime_get_ns();
+	if (b->pt)
+		ret = b->pt->ops->map_pages(b->pt, BENCH_IOVA, BENCH_PA,
+					    c->pgsize, c->count,
+					    IOMMU_READ | IOMMU_WRITE,
+					    GFP_KERNEL, &mapped);
+	else
+		ret = b->ops->map_pages(b->ops, BENCH_IOVA, BENCH_PA,
+					c->pgsize, c->count,
+					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
+					&mapped);
+	t1 = ktime_get_ns();
+	if (b->pt)
+		unmapped = b->pt->ops->unmap_pages(b->pt, BENCH_IOVA,
+						   c->pgsize, c->count,
+						   &gather);
+	else
+		unmapped = b->ops->unmap_pages(b->ops, BENCH_IOVA, c->pgsize,
+					       c->count, &gather);
+	t2 = ktime_get_ns();
+	iommu_put_pages_list(&gather.freelist);
+	if (ret || mapped != c->pgsize * c->count || unmapped != mapped)
+		return ret ?: -EIO;
+	if (slot < ITERS) {
+		b->map_ns[slot] = t1 - t0;
+		b->unmap_ns[slot] = t2 - t1;
+	}
+	return 0;
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void bench_stats(u64 *v, u64 *min, u64 *med)
+{
+	sort(v, ITERS, sizeof(*v), bench_cmp, NULL);
+	*min = v[0];
+	*med = v[ITERS / 2];
+}
+
+static unsigned int bench_ratio(u64 a, u64 b)
+{
+	return b ? div64_u64(a * 100, b) : 0;
+}
+
+/* Rows for one format: @impl[0] generic_pt, @impl[1] the 6.12 code. */
+static void bench_format(struct kunit *test, const char *fmt,
+			 struct bench_impl impl[2], u64 sizes)
+{
+	unsigned int i, r, k, n;
+
+	for (i = 0; i < ARRAY_SIZE(bench_cases); i++) {
+		const struct bench_case *c = &bench_cases[i];
+		u64 st[2][4];
+
+		if (!(sizes & c->pgsize))
+			continue;
+		for (k = 0; k < 2; k++)
+			for (n = 0; n < WARMUP; n++)
+				KUNIT_ASSERT_EQ(test, bench_one(&impl[k], c,
+								ITERS), 0);
+		for (r = 0; r < ROUNDS; r++) {
+			for (k = 0; k < 2; k++) {
+				struct bench_impl *b = &impl[(k + r) & 1];
+
+				for (n = 0; n < ITERS / ROUNDS; n++)
+					KUNIT_ASSERT_EQ(test, bench_one(b, c,
+						r * (ITERS / ROUNDS) + n), 0);
+				cond_resched();
+			}
+		}
+		for (k = 0; k < 2; k++) {
+			bench_stats(impl[k].map_ns, &st[k][0], &st[k][1]);
+			bench_stats(impl[k].unmap_ns, &st[k][2], &st[k][3]);
+		}
+		kunit_info(test, "%-5s map   %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%\n",
+			   fmt, c->name, st[0][0], st[0][1], st[1][0],
+			   st[1][1], bench_ratio(st[0][0], st[1][0]),
+			   bench_ratio(st[0][1], st[1][1]));
+		kunit_info(test, "%-5s unmap %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%\n",
+			   fmt, c->name, st[0][2], st[0][3], st[1][2],
+			   st[1][3], bench_ratio(st[0][2], st[1][2]),
+			   bench_ratio(st[0][3], st[1][3]));
+	}
+}
+
+static void bench_alloc_samples(struct kunit *test, struct bench_impl *b)
+{
+	b->map_ns = kunit_kcalloc(test, ITERS, sizeof(u64), GFP_KERNEL);
+	b->unmap_ns = kunit_kcalloc(test, ITERS, sizeof(u64), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b->map_ns);
+	KUNIT_ASSERT_NOT_NULL(test, b->unmap_ns);
+}
+
+static void bench_header(struct kunit *test)
+{
+	kunit_info(test, "ns per operation, %u iterations after %u warm-up, %u rounds\n",
+		   ITERS, WARMUP, ROUNDS);
+	kunit_info(test, "fmt   op    case     | generic_pt    | 6.12          | new/old\n");
+	kunit_info(test, "                     |    min    med |    min    med |  min  med\n");
+}
+
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
+static void bench_tlb_flush_all(void *cookie)
+{
+}
+
+static void bench_tlb_flush_walk(unsigned long iova, size_t size,
+				 size_t granule, void *cookie)
+{
+}
+
+/* What arm-smmu-v3 does per unmapped page: extend the gather. */
+static void bench_tlb_add_page(struct iommu_iotlb_gather *gather,
+			       unsigned long iova, size_t granule,
+			       void *cookie)
+{
+	iommu_iotlb_gather_add_range(gather, iova, granule);
+}
+
+static const struct iommu_flush_ops bench_tlb_ops = {
+	.tlb_flush_all = bench_tlb_flush_all,
+	.tlb_flush_walk = bench_tlb_flush_walk,
+	.tlb_add_page = bench_tlb_add_page,
+};
+
+static void bench_armv8(struct kunit *test)
+{
+	struct pt_iommu_armv8_cfg pcfg = {
+		.granule_lg2 = 12, .ias = 48, .oas = 48 };
+	struct device *dev = kunit_kzalloc(test, sizeof(*dev), GFP_KERNEL);
+	struct pt_iommu_armv8 *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct io_pgtable_cfg cfg = {
+		.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+		.ias = 48,
+		.oas = 48,
+		.coherent_walk = true,
+		.tlb = &bench_tlb_ops,
+	};
+	struct bench_impl impl[2] = {};
+
+	KUNIT_ASSERT_NOT_NULL(test, dev);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	set_dev_node(dev, NUMA_NO_NODE);
+	cfg.iommu_dev = dev;
+	KUNIT_ASSERT_EQ(test, pt_iommu_armv8_init(t, &pcfg, 0, NUMA_NO_NODE,
+						  GFP_KERNEL), 0);
+	impl[0].pt = &t->iommu;
+	impl[1].ops = alloc_io_pgtable_ops(ARM_64_LPAE_S1, &cfg, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, impl[1].ops);
+	bench_alloc_samples(test, &impl[0]);
+	bench_alloc_samples(test, &impl[1]);
+	bench_header(test);
+	bench_format(test, "LPAE", impl, cfg.pgsize_bitmap);
+	free_io_pgtable_ops(impl[1].ops);
+	t->iommu.ops->deinit(&t->iommu);
+}
+#endif
+
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+/*
+ * The 6.12 AMD v1 code lives inside a protection domain (it flushes through
+ * it); one with no device and no IOMMU attached makes those flushes empty.
+ */
+static void bench_amdv1(struct kunit *test)
+{
+	struct pt_iommu_amdv1_cfg pcfg = { .va_lg2 = 52, .start_level = 2 };
+	struct pt_iommu_amdv1 *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct protection_domain *pdom;
+	struct bench_impl impl[2] = {};
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	pdom = kunit_kzalloc(test, sizeof(*pdom), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pdom);
+	spin_lock_init(&pdom->lock);
+	INIT_LIST_HEAD(&pdom->dev_list);
+	INIT_LIST_HEAD(&pdom->dev_data_list);
+	xa_init(&pdom->iommu_array);
+	pdom->pd_mode = PD_MODE_V1;
+	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	KUNIT_ASSERT_EQ(test, pt_iommu_amdv1_init(t, &pcfg, 0, NUMA_NO_NODE,
+						  GFP_KERNEL), 0);
+	impl[0].pt = &t->iommu;
+	impl[1].ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg,
+					   pdom);
+	KUNIT_ASSERT_NOT_NULL(test, impl[1].ops);
+	bench_alloc_samples(test, &impl[0]);
+	bench_alloc_samples(test, &impl[1]);
+	bench_header(test);
+	bench_format(test, "AMDv1", impl, SZ_4K | SZ_2M | SZ_1G);
+	free_io_pgtable_ops(impl[1].ops);
+	t->iommu.ops->deinit(&t->iommu);
+}
+#endif
+
+static struct kunit_case bench_cases_list[] = {
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
+	KUNIT_CASE_SLOW(bench_armv8),
+#endif
+#if IS_ENABLED(CONFIG_AMD_IOMMU)
+	KUNIT_CASE_SLOW(bench_amdv1),
+#endif
+	{}
+};
+
+static struct kunit_suite bench_suite = {
+	.name = "generic-pt-bench",
+	.test_cases = bench_cases_list,
+};
+kunit_test_suite(bench_suite);
+
+MODULE_DESCRIPTION("Benchmark of the generic IO page table against 6.12's");
+MODULE_LICENSE("GPL");

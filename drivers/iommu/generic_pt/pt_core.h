@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The generic page table algorithms, written once. A format's instantiation
+ * file includes its format header (fmt/<name>.h), which defines PT_FMT,
+ * PT_T, PT_CFG, PT_MAX_LEVELS and the pt_fmt_*() functions, and then this
+ * file. Every pt_fmt_*() call is inlined: the loops below make no indirect
+ * call per entry.
+ *
+ * Levels count up from the leaf level 0 to the top table; the top level is
+ * kept in the low bits of pt_iommu::top. Each loop keeps the tables it went
+ * through in tables[level], so it moves to the next table through the
+ * parent instead of walking again from the top.
+ */
+#ifndef PT_FMT
+#error "include a format header first"
+#endif
+
+#include <linux/bug.h>
+#include <linux/export.h>
+#include <linux/iommu.h>
+#include <linux/io.h>
+#include <linux/overflow.h>
+
+#include "pt_common.h"
+
+#include "pt_defs.h"
+
+/* True if nothing is mapped below @table (used before replacing it). */
+static bool PT_FN(subtree_empty)(const PT_T *t, u64 *table,
+				 unsigned int level)
+{
+	unsigned int i, n = 1U << pt_fmt_items_lg2(t, level, false);
+
+	for (i = 0; i < n; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (!pte)
+			continue;
+		if (!level || !pt_fmt_is_table(t, level, pte) ||
+		    !PT_FN(subtree_empty)(t, PT_FN(table_va)(t, pte), level - 1))
+			return false;
+	}
+	return true;
+}
+
+/* Put @table and every table below it on @list (for freeing). */
+static void PT_FN(collect)(const PT_T *t, u64 *table, unsigned int level,
+			   unsigned int top_level, struct iommu_pages_list *list)
+{
+	struct pt_iommu *pt = (struct pt_iommu *)&t->iommu;
+	unsigned int i, n = 1U << PT_FN(items_lg2)(t, level, top_level);
+
+	for (i = 0; level && i < n; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (pte && pt_fmt_is_table(t, level, pte))
+			PT_FN(collect)(t, PT_FN(table_va)(t, pte), level - 1,
+				       top_level, list);
+	}
+	pt_table_release(pt, table, PT_FN(table_size)(t, level, top_level));
+	iommu_pages_list_add(list, table);
+}
+
+/*
+ * A leaf is to go where an entry holds a table: allowed when nothing is
+ * mapped below it and the driver can flush the walk caches before the
+ * table is freed. Rare (a range once mapped with small pages, unmapped page
+ * by page, now mapped with a large one), so out of line.
+ */
+static noinline int PT_FN(replace_table)(PT_T *t, u64 *ptep, u64 pte,
+					 unsigned int level, unsigned long iova)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct pt_iommu *pt = &t->iommu;
+	u64 *table = PT_FN(table_va)(t, pte);
+
+	if (!pt->driver_ops || !pt->driver_ops->flush_walk ||
+	    !PT_FN(subtree_empty)(t, table, level - 1))
+		return -EEXIST;
+	if (cmpxchg64(ptep, pte, 0) != pte)
+		return -EEXIST;
+	pt_sync(pt, ptep, sizeof(*ptep));
+	pt->driver_ops->flush_walk(pt, iova, 1UL << pt_fmt_va_lg2(t, level));
+	PT_FN(collect)(t, table, level - 1, PT_MAX_LEVELS, &list);
+	iommu_put_pages_list(&list);
+	return 0;
+}
+
+static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
+				 struct iommu_pages_list *free);
+
+/*
+ * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
+ * maps of disjoint ranges may race here: the loser frees its table and uses
+ * the winner's.
+ */
+static noinline int PT_FN(new_table)(PT_T *t, u64 *ptep, unsigned int level,
+				     gfp_t gfp, u64 *pte)
+{
+	struct pt_iommu *pt = &t->iommu;
+	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
+	u64 *table = pt_table_alloc(pt, size, gfp);
+	u64 old = 0, new;
+
+	if (!table)
+		return -ENOMEM;
+	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
+	/* A successful cmpxchg is fully ordered: the zeroed table first. */
+	if (!try_cmpxchg64(ptep, &old, new)) {
+		pt_table_free(pt, table, size);
+		if (pt_fmt_is_table(t, level, old)) {
+			*pte = old;
+			return 0;
+		}
+		return -EEXIST;
+	}
+	pt_sync(pt, ptep, sizeof(*ptep));
+	*pte = new;
+	return 0;
+}
+
+static int PT_FN(map_range)(PT_T *t, unsigned long iova, u64 pa, size_t len,
+			    u64 attrs, gfp_t gfp, size_t *mapped)
+{
+	const unsigned long top = READ_ONCE(t->iommu.top);
+	const unsigned int top_level = pt_top_level(top);
+	struct pt_iommu *pt = &t->iommu;
+	unsigned int level = top_level;
+	u64 *tables[PT_MAX_LEVELS];
+	unsigned long start = iova;
+	size_t done = 0;
+	int ret = 0;
+
+	tables[level] = pt_top_table(top);
+	while (true) {
+		u64 *table = tables[level];
+		unsigned int shift = pt_fmt_va_lg2(t, level);
+		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
+		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
+		unsigned int lg2 = PT_FN(leaf_lg2)(t, level, top_level, iova,
+						   pa, len - done);
+		unsigned int first = idx;
+		u64 pte;
+
+		while (lg2) {
+			unsigned int i, n = 1U << (lg2 - shift);
+
+			pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
+			for (i = 0; i < n; i++) {
+				u64 old = READ_ONCE(table[idx + i]);
+
+				if (likely(!old))
+					continue;
+				ret = -EEXIST;
+				if (level && pt_fmt_is_table(t, level, old))
+					ret = PT_FN(replace_table)(t,
+						&table[idx + i], old, level,
+						iova + ((unsigned long)i << shift));
+				if (ret) {
+					pt_sync(pt, &table[first],
+						(idx - first) * sizeof(u64));
+					goto err;
+				}
+			}
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(table[idx + i], pte);
+			idx += n;
+			iova += 1UL << lg2;
+			pa += 1ULL << lg2;
+			done += 1UL << lg2;
+			if (done == len || idx == end)
+				break;
+			lg2 = PT_FN(leaf_lg2)(t, level, top_level, iova, pa,
+					      len - done);
+		}
+		pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+		if (done == len)
+			break;
+
+		if (idx == end) {
+			/* This table is full up to its end: to its parent. */
+			do {
+				if (WARN_ON(level == top_level)) {
+					ret = -ERANGE;
+					goto err;
+				}
+				level++;
+			} while (level != top_level &&
+				 !(iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
+							top_level)) - 1)));
+			continue;
+		}
+
+		/* The next leaf is smaller: go down. */
+		pte = READ_ONCE(table[idx]);
+		if (!pte) {
+			ret = PT_FN(new_table)(t, &table[idx], level, gfp, &pte);
+			if (ret)
+				goto err;
+		} else if (!pt_fmt_is_table(t, level, pte)) {
+			ret = -EEXIST;
+			goto err;
+		}
+		tables[--level] = PT_FN(table_va)(t, pte);
+	}
+	*mapped += done;
+	return 0;
+
+err:
+	/* Leave nothing mapped by this call; the tables stay for reuse. */
+	if (done)
+		PT_FN(unmap_range)(t, start, done, NULL);
+	return ret;
+}
+
+/*
+ * Unmap from @iova until @len bytes are gone, a hole, or a leaf starting
+ * before the cursor. Tables whose whole range this call unmapped are
+ * unlinked and put on @free (left in place when @free is NULL).
+ */
+static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
+				 struct iommu_pages_list *free)
+{
+	const unsigned long top = READ_ONCE(t->iommu.top);
+	const unsigned int top_level = pt_top_level(top);
+	struct pt_iommu *pt = &t->iommu;
+	unsigned int level = top_level;
+	u64 *tables[PT_MAX_LEVELS];
+	unsigned long start = iova;
+	size_t done = 0;
+
+	tables[level] = pt_top_table(top);
+	while (true) {
+		u64 *table = tables[level];
+		unsigned int shift = pt_fmt_va_lg2(t, level);
+		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
+		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
+		unsigned int first = idx;
+		bool stop = false;
+		u64 pte = 0;
+
+		while (idx < end) {
+			unsigned int i, n, lg2;
+
+			pte = READ_ONCE(table[idx]);
+			if (!pte) {
+				stop = true;
+				break;
+			}
+			if (level && pt_fmt_is_table(t, level, pte))
+				break;
+			lg2 = pt_fmt_leaf_lg2(t, level, pte);
+			if (iova & ((1UL << lg2) - 1)) {
+				stop = true;
+				break;
+			}
+			n = 1U << (lg2 - shift);
+			for (i = 0; i < n; i++)
+				WRITE_ONCE(table[idx + i], 0);
+			idx += n;
+			iova += 1UL << lg2;
+			done += 1UL << lg2;
+			if (done >= len) {
+				stop = idx != end;
+				break;
+			}
+		}
+		pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+		if (stop)
+			break;
+
+		if (idx != end) {
+			/* A table: go down. */
+			tables[--level] = PT_FN(table_va)(t, pte);
+			continue;
+		}
+
+		/*
+		 * The table ended at @iova. Free it if this call unmapped its
+		 * whole range, and go up while the parents end there too.
+		 */
+		while (level != top_level) {
+			unsigned int span = PT_FN(span_lg2)(t, level, top_level);
+			unsigned long base = iova - (1UL << span);
+			u64 *child = tables[level];
+
+			level++;
+			if (free && base >= start) {
+				u64 *ptep = &tables[level][PT_FN(index)(t, base,
+							level, top_level)];
+
+				WRITE_ONCE(*ptep, 0);
+				pt_sync(pt, ptep, sizeof(*ptep));
+				pt_table_release(pt, child, sizeof(u64) <<
+					PT_FN(items_lg2)(t, level - 1, top_level));
+				iommu_pages_list_add(free, child);
+			}
+			if (level == top_level ||
+			    (iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
+							     top_level)) - 1)))
+				break;
+		}
+		if (done >= len || (level == top_level &&
+				    !PT_FN(index)(t, iova, level, top_level)))
+			break;
+	}
+	return done;
+}
+
+#ifdef PT_FMT_GROWS
+/*
+ * Grow the top, one level at a time, until it covers @last and can hold a
+ * leaf of 1 << @lg2. The old top becomes entry 0 of the new one, so
+ * concurrent walkers that read the old top stay valid. The new table is
+ * allocated before taking the lock (@gfp may sleep); a thread that lost
+ * the race frees it and looks again.
+ */
+static int PT_FN(grow)(PT_T *t, unsigned long last, unsigned int lg2,
+		       gfp_t gfp)
+{
+	struct pt_iommu *pt = &t->iommu;
+	unsigned long flags, top;
+	unsigned int level;
+	size_t size;
+	u64 *table;
+
+	while (true) {
+		top = READ_ONCE(pt->top);
+		level = pt_top_level(top);
+		if (pt_fmt_top_fits(t, level, last, lg2))
+			return 0;
+		if (level == pt->max_top_level)
+			return -ERANGE;
+		size = PT_FN(table_size)(t, level + 1, level + 1);
+		table = pt_table_alloc(pt, size, gfp);
+		if (!table)
+			return -ENOMEM;
+
+		spin_lock_irqsave(&pt->top_lock, flags);
+		if (pt->top != top) {
+			spin_unlock_irqrestore(&pt->top_lock, flags);
+			pt_table_free(pt, table, size);
+			continue;
+		}
+		table[0] = pt_fmt_table_entry(t, level + 1,
+					      virt_to_phys(pt_top_table(top)));
+		pt_sync(pt, table, sizeof(u64));
+		if (pt->driver_ops && pt->driver_ops->change_top)
+			pt->driver_ops->change_top(pt, virt_to_phys(table),
+						   level + 1);
+		/* The table's contents before the top that points to it. */
+		smp_store_release(&pt->top, (unsigned long)table | (level + 1));
+		spin_unlock_irqrestore(&pt->top_lock, flags);
+	}
+}
+#endif
+
+static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
+			    phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			    int prot, gfp_t gfp, size_t *mapped)
+{
+	PT_T *t = pt_from_iommu(pt);
+	u64 pa = paddr, min_size, attrs;
+	size_t len;
+	int ret;
+
+	if (!pgsize || !is_power_of_2(pgsize) ||
+	    !(pgsize & pt->pgsize_bitmap) ||
+	    check_mul_overflow(pgsize, pgcount, &len) || !len)
+		return -EINVAL;
+	min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
+	if ((iova | pa) & (min_size - 1))
+		return -EINVAL;
+	if (!PT_FN(iova_ok)(t, iova, len) ||
+	    (pt->oa_lg2 < 64 && (pa + len - 1) >> pt->oa_lg2) ||
+	    pa + len - 1 < pa)
+		return -ERANGE;
+	if (!(prot & (IOMMU_READ | IOMMU_WRITE)) || (prot & ~PT_PROT_KNOWN))
+		return -EINVAL;
+	ret = pt_fmt_attrs(t, prot, &attrs);
+	if (ret)
+		return ret;
+#ifdef PT_FMT_GROWS
+	{
+		unsigned long last = iova + len - 1;
+		unsigned int lg2 = min(pt_align_lg2(iova | pa),
+				       (unsigned int)__fls(len));
+		u64 sizes = pt->pgsize_bitmap & GENMASK_ULL(lg2, 0);
+
+		lg2 = __fls(sizes);
+		if (!pt_fmt_top_fits(t, pt_top_level(READ_ONCE(pt->top)),
+				     last, lg2)) {
+			ret = PT_FN(grow)(t, last, lg2, gfp);
+			if (ret)
+				return ret;
+		}
+	}
+#endif
+	return PT_FN(map_range)(t, iova, pa, len, attrs, gfp, mapped);
+}
+
+static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
+				 size_t pgsize, size_t pgcount,
+				 struct iommu_iotlb_gather *gather)
+{
+	PT_T *t = pt_from_iommu(pt);
+	u64 min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
+	size_t len, done;
+
+	if (!pgsize || !is_power_of_2(pgsize) ||
+	    check_mul_overflow(pgsize, pgcount, &len) ||
+	    (iova & (min_size - 1)) || !PT_FN(iova_ok)(t, iova, len))
+		return 0;
+	done = PT_FN(unmap_range)(t, iova, len,
+				  gather ? &gather->freelist : NULL);
+	if (done && gather)
+		iommu_iotlb_gather_add_range(gather, iova, done);
+	return done;
+}
+
+static phys_addr_t PT_FN(iova_to_phys)(struct pt_iommu *pt, unsigned long iova)
+{
+	PT_T *t = pt_from_iommu(pt);
+	const unsigned long top = READ_ONCE(pt->top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level;
+	u64 *table = pt_top_table(top);
+
+	if (!PT_FN(iova_ok)(t, iova, 1))
+		return 0;
+	while (true) {
+		u64 pte = READ_ONCE(table[PT_FN(index)(t, iova, level,
+						       top_level)]);
+		unsigned int lg2;
+
+		if (!pte)
+			return 0;
+		if (level && pt_fmt_is_table(t, level, pte)) {
+			table = PT_FN(table_va)(t, pte);
+			level--;
+			continue;
+		}
+		lg2 = pt_fmt_leaf_lg2(t, level, pte);
+		return pt_fmt_leaf_pa(t, level, pte) |
+		       (iova & ((1ULL << lg2) - 1));
+	}
+}
+
+#ifdef PT_FMT_DIRTY
+static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
+				       unsigned long iova, size_t size,
+				       unsigned long flags,
+				       struct iommu_dirty_bitmap *dirty)
+{
+	PT_T *t = pt_from_iommu(pt);
+	const unsigned long top = READ_ONCE(pt->top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level;
+	u64 *tables[PT_MAX_LEVELS];
+	size_t left = size;
+
+	if (!pt_fmt_dirty_enabled(t))
+		return -EOPNOTSUPP;
+	if (!PT_FN(iova_ok)(t, iova, size) ||
+	    (iova & ((pt->pgsize_bitmap & -pt->pgsize_bitmap) - 1)))
+		return -EINVAL;
+
+	tables[level] = pt_top_table(top);
+	while (left) {
+		u64 *table = tables[level];
+		unsigned int shift = pt_fmt_va_lg2(t, level);
+		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
+		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
+		u64 pte = 0;
+
+		for (; idx < end && left; ) {
+			unsigned int i, n, lg2;
+			unsigned long step, base;
+			bool was_dirty = false;
+
+			pte = READ_ONCE(table[idx]);
+			if (pte && level && pt_fmt_is_table(t, level, pte))
+				break;
+			lg2 = pte ? pt_fmt_leaf_lg2(t, level, pte) : shift;
+			n = 1U << (lg2 - shift);
+			base = iova & ~((1UL << lg2) - 1);
+			idx &= ~(n - 1);
+			for (i = 0; pte && i < n; i++) {
+				u64 *ptep = &table[idx + i];
+
+				if (!pt_fmt_leaf_dirty(t, READ_ONCE(*ptep)))
+					continue;
+				was_dirty = true;
+				if (flags & IOMMU_DIRTY_NO_CLEAR)
+					break;
+				pt_fmt_leaf_clear_dirty(t, ptep);
+				pt_sync(pt, ptep, sizeof(*ptep));
+			}
+			if (was_dirty)
+				iommu_dirty_bitmap_record(dirty, base,
+							  1UL << lg2);
+			step = base + (1UL << lg2) - iova;
+			if (step >= left) {
+				left = 0;
+				break;
+			}
+			left -= step;
+			iova += step;
+			idx += n;
+		}
+		if (!left)
+			break;
+		if (idx != end) {
+			tables[--level] = PT_FN(table_va)(t, pte);
+			continue;
+		}
+		do {
+			if (WARN_ON(level == top_level))
+				return -EINVAL;
+			level++;
+		} while (level != top_level &&
+			 !(iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
+						top_level)) - 1)));
+	}
+	return 0;
+}
+#endif
+
+static void PT_FN(deinit)(struct pt_iommu *pt)
+{
+	PT_T *t = pt_from_iommu(pt);
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	unsigned long top = READ_ONCE(pt->top);
+
+	if (!top)
+		return;
+	PT_FN(collect)(t, pt_top_table(top), pt_top_level(top),
+		       pt_top_level(top), &list);
+	iommu_put_pages_list(&list);
+	WRITE_ONCE(pt->top, 0);
+}
+
+static const struct pt_iommu_ops PT_FN(ops) = {
+	.map_pages = PT_FN(map_pages),
+	.unmap_pages = PT_FN(unmap_pages),
+	.iova_to_phys = PT_FN(iova_to_phys),
+#ifdef PT_FMT_DIRTY
+	.read_and_clear_dirty = PT_FN(read_and_clear_dirty),
+#endif
+	.deinit = PT_FN(deinit),
+};
+
+/*
+ * Common part of every pt_iommu_<fmt>_init(): the format filled in its
+ * fields, top level, page sizes and address widths; allocate the top.
+ */
+static int PT_FN(init_common)(PT_T *t, unsigned int top_level,
+			      unsigned int flags, int nid, gfp_t gfp)
+{
+	struct pt_iommu *pt = &t->iommu;
+	u64 *table;
+
+	if ((flags & PT_FLAG_INCOHERENT) && !IS_ENABLED(CONFIG_X86) &&
+	    !pt->iommu_device)
+		return -EINVAL;
+	if (gfp & (__GFP_HIGHMEM | __GFP_DMA | __GFP_DMA32))
+		return -EINVAL;
+	pt->flags = flags;
+	pt->nid = nid;
+	pt->ops = &PT_FN(ops);
+	spin_lock_init(&pt->top_lock);
+	table = pt_table_alloc(pt, PT_FN(table_size)(t, top_level, top_level),
+			       gfp);
+	if (!table)
+		return -ENOMEM;
+	WRITE_ONCE(pt->top, (unsigned long)table | top_level);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Level geometry of the generic page table over a format's pt_fmt_*()
+ * functions: shared by the instantiation (pt_core.h) and the KUnit tests.
+ * Include a format header first.
+ */
+#ifndef __GENERIC_PT_DEFS_H
+#define __GENERIC_PT_DEFS_H
+
+#ifndef PT_FMT
+#error "include a format header first"
+#endif
+
+#include <linux/io.h>
+
+#include "pt_common.h"
+
+#define __PT_CAT(a, b, c)	a##b##c
+#define _PT_CAT(a, b, c)	__PT_CAT(a, b, c)
+#define PT_FN(name)		_PT_CAT(pt_, PT_FMT, _##name)
+#define PT_EXPORT(name)		_PT_CAT(pt_iommu_, PT_FMT, _##name)
+
+#define pt_from_iommu(pt)	container_of(pt, PT_T, iommu)
+
+static __always_inline unsigned int PT_FN(items_lg2)(const PT_T *t,
+						     unsigned int level,
+						     unsigned int top_level)
+{
+	return pt_fmt_items_lg2(t, level, level == top_level);
+}
+
+/* log2 of the IOVA range one table at @level covers. */
+static __always_inline unsigned int PT_FN(span_lg2)(const PT_T *t,
+						    unsigned int level,
+						    unsigned int top_level)
+{
+	return pt_fmt_va_lg2(t, level) + PT_FN(items_lg2)(t, level, top_level);
+}
+
+static __always_inline unsigned int PT_FN(index)(const PT_T *t,
+						 unsigned long iova,
+						 unsigned int level,
+						 unsigned int top_level)
+{
+	return (iova >> pt_fmt_va_lg2(t, level)) &
+	       ((1U << PT_FN(items_lg2)(t, level, top_level)) - 1);
+}
+
+static __always_inline size_t PT_FN(table_size)(const PT_T *t,
+						unsigned int level,
+						unsigned int top_level)
+{
+	return sizeof(u64) << PT_FN(items_lg2)(t, level, top_level);
+}
+
+static __always_inline u64 *PT_FN(table_va)(const PT_T *t, u64 pte)
+{
+	return phys_to_virt(pt_fmt_table_pa(t, pte));
+}
+
+/*
+ * The largest leaf to put at @level for a range starting at @iova / @pa with
+ * @len bytes left, or 0 when a smaller leaf (a lower level) is needed.
+ */
+static __always_inline unsigned int
+PT_FN(leaf_lg2)(const PT_T *t, unsigned int level, unsigned int top_level,
+		unsigned long iova, u64 pa, size_t len)
+{
+	unsigned int lo = pt_fmt_va_lg2(t, level);
+	unsigned int lim = min(pt_align_lg2(iova | pa), (unsigned int)__fls(len));
+	u64 sizes = t->iommu.pgsize_bitmap;
+
+	if (lim < lo)
+		return 0;
+	sizes &= GENMASK_ULL(lim, lo);
+	if (level != top_level)
+		sizes &= GENMASK_ULL(pt_fmt_va_lg2(t, level + 1) - 1, 0);
+	return sizes ? __fls(sizes) : 0;
+}
+
+/*
+ * Check the IOVA range [@iova, @iova + @len - 1]: inside the input address
+ * space, not wrapping; sign-extended formats take either canonical half.
+ */
+static __always_inline bool PT_FN(iova_ok)(const PT_T *t, unsigned long iova,
+					   size_t len)
+{
+	unsigned int va = t->iommu.va_lg2;
+	unsigned long last;
+
+	if (!len || check_add_overflow(iova, len - 1, &last))
+		return false;
+#ifdef PT_FMT_SIGN_EXTEND
+	if (sign_extend64(iova, va - 1) != iova ||
+	    sign_extend64(last, va - 1) != last)
+		return false;
+	return (iova >> (va - 1)) == (last >> (va - 1));
+#else
+	return va >= BITS_PER_LONG || !(last >> va);
+#endif
+}
+
+#endif

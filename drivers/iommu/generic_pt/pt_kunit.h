@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * KUnit cases of the generic page table, instantiated per format. The
+ * format's test file includes its format header, defines PT_CFG (its
+ * configuration type), pt_test_cfgs[] with pt_test_cfg_name() and
+ * pt_test_init(), then includes this file and lists PT_KUNIT_CASES.
+ *
+ * Every case runs on every configuration, checks NR_IOMMU_PAGES is back
+ * where it started after deinit, and reports the random seed it used.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/dma-mapping.h>
+#include <linux/io-pgtable.h>
+#include <linux/iommu.h>
+#include <linux/mmzone.h>
+#include <linux/prandom.h>
+#include <linux/slab.h>
+#include <linux/vmstat.h>
+
+#include "pt_defs.h"
+
+#define PT_TEST_OPS	2000
+
+struct pt_test {
+	PT_T table;
+	struct pt_iommu *pt;
+	const PT_CFG *cfg;
+	unsigned long nr_pages;
+	unsigned int flush_walks;
+	unsigned long flush_iova;
+	size_t flush_size;
+	unsigned int top_changes;
+	struct rnd_state rnd;
+	u64 seed;
+};
+
+/* Provided by the format's test file. */
+static bool pt_test_priv_ok(struct pt_test *pt_t);
+static bool pt_test_dirty_ok(struct pt_test *pt_t);
+static void pt_test_make_dirty(struct pt_test *pt_t, unsigned long iova);
+
+static unsigned long pt_test_nr_pages(void)
+{
+	return global_node_page_state(NR_IOMMU_PAGES);
+}
+
+static void pt_test_flush_walk(struct pt_iommu *pt, unsigned long iova,
+			       size_t size)
+{
+	struct pt_test *pt_t = container_of(pt, struct pt_test, table.iommu);
+
+	pt_t->flush_walks++;
+	pt_t->flush_iova = iova;
+	pt_t->flush_size = size;
+}
+
+static void pt_test_change_top(struct pt_iommu *pt, phys_addr_t top_pa,
+			       unsigned int level)
+{
+	struct pt_test *pt_t = container_of(pt, struct pt_test, table.iommu);
+
+	/* The new top is not published yet; the driver gets it here. */
+	KUNIT_EXPECT_NE(kunit_get_current_test(), pt_iommu_top_pa(pt), top_pa);
+	pt_t->top_changes++;
+}
+
+static const struct pt_iommu_driver_ops pt_test_driver_ops = {
+	.flush_walk = pt_test_flush_walk,
+	.change_top = pt_test_change_top,
+};
+
+static void pt_test_param_desc(const PT_CFG *cfg, char *desc)
+{
+	pt_test_cfg_name(cfg, desc);
+}
+
+KUNIT_ARRAY_PARAM(pt_test_cfg, pt_test_cfgs, pt_test_param_desc);
+
+static struct pt_test *pt_test_setup(struct kunit *test, bool flush)
+{
+	const PT_CFG *cfg = test->param_value;
+	struct pt_test *pt_t = kunit_kzalloc(test, sizeof(*pt_t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, pt_t);
+	pt_t->cfg = cfg;
+	pt_t->pt = &pt_t->table.iommu;
+	pt_t->seed = get_random_u64();
+	prandom_seed_state(&pt_t->rnd, pt_t->seed);
+	kunit_info(test, "seed %llu\n", pt_t->seed);
+	if (flush)
+		pt_t->pt->driver_ops = &pt_test_driver_ops;
+	if (cfg->flags & PT_FLAG_INCOHERENT) {
+		/* A device for the DMA API's cache maintenance. */
+		struct device *dev = kunit_device_register(test, "generic-pt");
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+		KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
+						DMA_BIT_MASK(64)), 0);
+		pt_t->pt->iommu_device = dev;
+	}
+	/* Earlier suites' RCU frees must not land inside this count. */
+	rcu_barrier();
+	pt_t->nr_pages = pt_test_nr_pages();
+	KUNIT_ASSERT_EQ(test, pt_test_init(&pt_t->table, cfg), 0);
+	return pt_t;
+}
+
+/* Deinit and check that every table went back. */
+static void pt_test_finish(struct kunit *test, struct pt_test *pt_t)
+{
+	pt_t->pt->ops->deinit(pt_t->pt);
+	KUNIT_EXPECT_EQ_MSG(test, pt_test_nr_pages(), pt_t->nr_pages,
+			    "tables leaked (seed %llu)", pt_t->seed);
+}
+
+static u64 pt_test_rand(struct pt_test *pt_t, u64 n)
+{
+	return n ? prandom_u32_state(&pt_t->rnd) % n : 0;
+}
+
+static u64 pt_test_min_size(struct pt_iommu *pt)
+{
+	return pt->pgsize_bitmap & -pt->pgsize_bitmap;
+}
+
+/* Lowest IOVA of the space (the lower half's for sign-extended formats). */
+static unsigned long pt_test_last_iova(struct pt_iommu *pt)
+{
+#ifdef PT_FMT_SIGN_EXTEND
+	return ULONG_MAX;
+#else
+	return pt->va_lg2 >= BITS_PER_LONG ? ULONG_MAX :
+	       (1UL << pt->va_lg2) - 1;
+#endif
+}
+
+struct pt_test_count {
+	unsigned int tables;	/* below the top */
+	unsigned int leaves;	/* leaf entries (replicas count once each) */
+};
+
+static void pt_test_count_level(PT_T *t, u64 *table, unsigned int level,
+				unsigned int top_level,
+				struct pt_test_count *c)
+{
+	unsigned int i, n = 1U << PT_FN(items_lg2)(t, level, top_level);
+
+	for (i = 0; i < n; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (!pte)
+			continue;
+		if (level && pt_fmt_is_table(t, level, pte)) {
+			c->tables++;
+			pt_test_count_level(t, PT_FN(table_va)(t, pte),
+					    level - 1, top_level, c);
+		} else {
+			c->leaves++;
+		}
+	}
+}
+
+static struct pt_test_count pt_test_count(struct pt_test *pt_t)
+{
+	unsigned long top = READ_ONCE(pt_t->pt->top);
+	struct pt_test_count c = {};
+
+	pt_test_count_level(&pt_t->table, pt_top_table(top), pt_top_level(top),
+			    pt_top_level(top), &c);
+	return c;
+}
+
+/* Entries a leaf of 1 << @lg2 takes (replicas of a sized AMD leaf). */
+static unsigned int pt_test_leaf_entries(struct pt_test *pt_t,
+					 unsigned int lg2)
+{
+	int level = pt_iommu_top_level(pt_t->pt);
+
+	while (level > 0 && pt_fmt_va_lg2(&pt_t->table, level) > lg2)
+		level--;
+	return 1U << (lg2 - pt_fmt_va_lg2(&pt_t->table, level));
+}
+
+/* The entry that maps @iova, for tests that play the IOMMU's part. */
+static u64 *pt_test_leaf_ptep(struct pt_test *pt_t, unsigned long iova)
+{
+	PT_T *t = &pt_t->table;
+	unsigned long top = READ_ONCE(pt_t->pt->top);
+	unsigned int top_level = pt_top_level(top), level = top_level;
+	u64 *table = pt_top_table(top);
+
+	while (true) {
+		u64 *ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+
+		if (!*ptep)
+			return NULL;
+		if (!level || !pt_fmt_is_table(t, level, *ptep))
+			return ptep;
+		table = PT_FN(table_va)(t, *ptep);
+		level--;
+	}
+}
+
+static int pt_test_map(struct pt_test *pt_t, unsigned long iova, u64 pa,
+		       size_t len, int prot, size_t *mapped)
+{
+	u64 pgsize = pt_test_min_size(pt_t->pt);
+
+	*mapped = 0;
+	return pt_t->pt->ops->map_pages(pt_t->pt, iova, pa, pgsize,
+					len / pgsize, prot, GFP_KERNEL,
+					mapped);
+}
+
+static size_t pt_test_unmap(struct pt_test *pt_t, unsigned long iova,
+			    size_t len, struct iommu_iotlb_gather *gather)
+{
+	u64 pgsize = pt_test_min_size(pt_t->pt);
+
+	return pt_t->pt->ops->unmap_pages(pt_t->pt, iova, pgsize,
+					  len / pgsize, gather);
+}
+
+/* Unmap with a gather and free what it collected, as a driver would. */
+static size_t pt_test_unmap_free(struct pt_test *pt_t, unsigned long iova,
+				 size_t len)
+{
+	struct iommu_iotlb_gather gather;
+	size_t ret;
+
+	iommu_iotlb_gather_init(&gather);
+	ret = pt_test_unmap(pt_t, iova, len, &gather);
+	iommu_put_pages_list(&gather.freelist);
+	return ret;
+}
+
+/* Entry encode/decode round trips at every level and leaf size. */
+static void pt_test_round_trip(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	PT_T *t = &pt_t->table;
+	unsigned int top = pt_iommu_top_level(pt_t->pt), level;
+	u64 oa_mask = GENMASK_ULL(pt_t->pt->oa_lg2 - 1, 0);
+	u64 attrs;
+
+	KUNIT_ASSERT_EQ(test, pt_fmt_attrs(t, IOMMU_READ | IOMMU_WRITE,
+					   &attrs), 0);
+	for (level = 0; level <= top; level++) {
+		unsigned int lg2;
+		u64 pa, pte;
+
+		if (level) {
+			pa = (pt_test_rand(pt_t, U32_MAX) << 12) & oa_mask &
+			     ~(PT_FN(table_size)(t, level - 1, top) - 1);
+			pte = pt_fmt_table_entry(t, level, pa);
+			KUNIT_EXPECT_TRUE(test, pt_fmt_is_table(t, level, pte));
+			KUNIT_EXPECT_EQ(test, pt_fmt_table_pa(t, pte), pa);
+		}
+		for (lg2 = pt_fmt_va_lg2(t, level); lg2 < 64; lg2++) {
+			if (!(pt_t->pt->pgsize_bitmap & BIT_ULL(lg2)))
+				continue;
+			if (level != top && lg2 >= pt_fmt_va_lg2(t, level + 1))
+				break;
+			pa = ((pt_test_rand(pt_t, U32_MAX) << 32) |
+			      pt_test_rand(pt_t, U32_MAX)) & oa_mask &
+			     ~((1ULL << lg2) - 1);
+			pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
+			KUNIT_EXPECT_NE(test, pte, 0);
+			if (level)
+				KUNIT_EXPECT_FALSE(test,
+					pt_fmt_is_table(t, level, pte));
+			KUNIT_EXPECT_EQ(test, pt_fmt_leaf_lg2(t, level, pte),
+					lg2);
+			KUNIT_EXPECT_EQ(test, pt_fmt_leaf_pa(t, level, pte), pa);
+		}
+	}
+	pt_test_finish(test, pt_t);
+}
+
+/*
+ * Every leaf size maps as exactly one leaf (with its replicas), translates
+ * at both ends, not around it, and unmaps whole.
+ */
+static void pt_test_every_size(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 oa_mask = GENMASK_ULL(pt->oa_lg2 - 1, 0);
+	unsigned int lg2;
+
+	for_each_set_bit(lg2, (unsigned long *)&pt->pgsize_bitmap, 64) {
+		u64 size = 1ULL << lg2;
+		unsigned long iova;
+		struct pt_test_count c;
+		size_t mapped;
+		u64 pa;
+
+		/* Second slot of its size, below the top of the space. */
+		if (pt_test_last_iova(pt) / size < 3 || size > SIZE_MAX / 2)
+			continue;
+		iova = size * 2;
+#ifdef PT_FMT_SIGN_EXTEND
+		if (lg2 >= pt->va_lg2 - 2)
+			continue;
+#endif
+		pa = (0x5a5a5a5a5a5aULL << 12) & oa_mask & ~(size - 1);
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, iova, pa, size,
+						  IOMMU_READ, &mapped), 0);
+		KUNIT_EXPECT_EQ(test, mapped, size);
+		c = pt_test_count(pt_t);
+		KUNIT_EXPECT_EQ_MSG(test, c.leaves,
+				    pt_test_leaf_entries(pt_t, lg2),
+				    "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova), pa);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + size - 1),
+				pa + size - 1);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + size), 0);
+		KUNIT_EXPECT_EQ_MSG(test, pt_test_unmap_free(pt_t, iova, size),
+				    size, "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova), 0);
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	}
+	pt_test_finish(test, pt_t);
+}
+
+/* The first and last IOVA of the space (both halves if sign extended). */
+static void pt_test_ends(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long ends[4];
+	unsigned int i, n = 0;
+	size_t mapped;
+
+	ends[n++] = 0;
+	ends[n++] = pt_test_last_iova(pt) - (min - 1);
+#ifdef PT_FMT_SIGN_EXTEND
+	ends[n++] = (1UL << (pt->va_lg2 - 1)) - min;
+	ends[n++] = -(1UL << (pt->va_lg2 - 1));
+#endif
+	for (i = 0; i < n; i++) {
+		u64 pa = min * (i + 1);
+
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, ends[i], pa, min,
+						  IOMMU_WRITE, &mapped), 0);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, ends[i]), pa);
+		KUNIT_EXPECT_EQ(test,
+				pt->ops->iova_to_phys(pt, ends[i] + min - 1),
+				pa + min - 1);
+	}
+	/* One past the last is outside the space. */
+	if (pt_test_last_iova(pt) != ULONG_MAX)
+		KUNIT_EXPECT_EQ(test, pt_test_map(pt_t,
+					pt_test_last_iova(pt) + 1, 0, min,
+					IOMMU_READ, &mapped), -ERANGE);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, ends[i], min),
+				min);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	pt_test_finish(test, pt_t);
+}
+
+/* A map over a mapping fails and leaves everything as it was. */
+static void pt_test_overlap(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long base = min * 64;
+	struct pt_test_count before, after;
+	size_t mapped;
+
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, base + 4 * min, 0x100000,
+					  4 * min, IOMMU_READ, &mapped), 0);
+	before = pt_test_count(pt_t);
+	/* Starts in a hole, runs into the mapping. */
+	KUNIT_EXPECT_EQ(test, pt_test_map(pt_t, base, 0x200000 * min / 4096,
+					  6 * min, IOMMU_READ, &mapped),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, mapped, 0);
+	/* Starts inside it. */
+	KUNIT_EXPECT_EQ(test, pt_test_map(pt_t, base + 7 * min, 0, 2 * min,
+					  IOMMU_READ, &mapped), -EEXIST);
+	after = pt_test_count(pt_t);
+	KUNIT_EXPECT_EQ(test, after.leaves, before.leaves);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 3 * min), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 4 * min),
+			0x100000);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 8 * min), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base + 4 * min,
+						 4 * min), 4 * min);
+	pt_test_finish(test, pt_t);
+}
+
+/*
+ * Unmap stops at a hole with the length up to it, returns 0 at a hole or
+ * inside a leaf, and unmaps a leaf that starts at the cursor whole.
+ */
+static void pt_test_unmap_hole(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	u64 big = pt->pgsize_bitmap & ~min;
+	unsigned long base = min * 512;
+	unsigned int i;
+	size_t mapped;
+
+	/* Three single small leaves (one map could use a larger one). */
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, base + i * min,
+						  SZ_1G + i * min, min,
+						  IOMMU_READ, &mapped), 0);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, base + 4 * min, 2ULL * SZ_1G,
+					  min, IOMMU_READ, &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base + 3 * min, min), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base + min, 4 * min),
+			2 * min);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base), SZ_1G);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + min), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 2 * min), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 4 * min),
+			2ULL * SZ_1G);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base, min), min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base + 4 * min, min),
+			min);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+
+	if (big) {
+		u64 size = big & -big;
+
+		/* Away from the tables left above. */
+		if (size <= SZ_1G) {
+			KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 4 * size, size,
+						size, IOMMU_READ, &mapped), 0);
+			/* Inside the leaf: nothing. */
+			KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t,
+						4 * size + min, min), 0);
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt,
+						4 * size + min), size + min);
+			/* At its start, asked for less: the whole leaf. */
+			KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t,
+						4 * size, min), size);
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt,
+						4 * size + min), 0);
+		}
+	}
+	pt_test_finish(test, pt_t);
+}
+
+/*
+ * Unmapping a table's whole range frees the table (on the gather, after
+ * the flush); piecemeal unmaps leave it, and a larger leaf replaces the
+ * empty table only through the driver's walk flush.
+ */
+static void pt_test_free_tables(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	PT_T *t = &pt_t->table;
+	u64 min = pt_test_min_size(pt);
+	u64 span = 1ULL << pt_fmt_va_lg2(t, 1);
+	struct iommu_iotlb_gather gather;
+	unsigned int tables;
+	size_t mapped;
+
+	if (span > SZ_1G || !(pt->pgsize_bitmap & span)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "no level-1 leaf");
+	}
+	/* A level-1 range of small leaves (pa misaligned for a big one). */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, min, span, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, span / min);
+	tables = pt_test_count(pt_t).tables;
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap(pt_t, span, span, &gather), span);
+	KUNIT_EXPECT_EQ(test, gather.start, span);
+	KUNIT_EXPECT_EQ(test, gather.end, 2 * span - 1);
+	KUNIT_EXPECT_FALSE(test, iommu_pages_list_empty(&gather.freelist));
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, tables - 1);
+	iommu_put_pages_list(&gather.freelist);
+
+	/* Piecemeal: the table stays empty; a big leaf replaces it. */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0, min, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, span, min), min);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, tables);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0, span, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_walks, 1);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_iova, span);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_size, span);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves,
+			pt_test_leaf_entries(pt_t, ilog2(span)));
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, span, span), span);
+
+	/* Without a driver flush the empty table cannot be replaced. */
+	pt_t->pt->driver_ops = NULL;
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0, min, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, span, min), min);
+	KUNIT_EXPECT_EQ(test, pt_test_map(pt_t, span, 0, span, IOMMU_READ,
+					  &mapped), -EEXIST);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, span), 0);
+	pt_test_finish(test, pt_t);
+}
+
+/* Bad input: a clear error and nothing changed. */
+static void pt_test_bad_input(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long nr = pt_test_nr_pages();
+	struct pt_test_count c;
+	size_t mapped = 0;
+
+#define MAP(iova, pa, pgsize, count, prot) \
+	pt->ops->map_pages(pt, iova, pa, pgsize, count, prot, GFP_KERNEL, \
+			   &mapped)
+	KUNIT_EXPECT_EQ(test, MAP(min / 2, 0, min, 1, IOMMU_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, min / 2, min, 1, IOMMU_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min * 3, 1, IOMMU_READ), -EINVAL);
+	if (!(pt->pgsize_bitmap & (min * 2)))
+		KUNIT_EXPECT_EQ(test, MAP(0, 0, min * 2, 1, IOMMU_READ),
+				-EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 0, IOMMU_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, 0, 1, IOMMU_READ), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1, IOMMU_READ | BIT(6)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1, IOMMU_CACHE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, MAP(0, 0, min, SIZE_MAX / min + 1, IOMMU_READ),
+			-EINVAL);
+	if (pt->oa_lg2 < 64)
+		KUNIT_EXPECT_EQ(test, MAP(0, BIT_ULL(pt->oa_lg2), min, 1,
+					  IOMMU_READ), -ERANGE);
+	if (pt_test_last_iova(pt) != ULONG_MAX)
+		KUNIT_EXPECT_EQ(test, MAP(pt_test_last_iova(pt) + 1, 0, min, 1,
+					  IOMMU_READ), -ERANGE);
+	/* Wrapping past the top of the space. */
+	KUNIT_EXPECT_EQ(test, MAP(pt_test_last_iova(pt) - (min - 1), 0, min,
+				  2, IOMMU_READ), -ERANGE);
+#ifdef PT_FMT_SIGN_EXTEND
+	KUNIT_EXPECT_EQ(test, MAP(1UL << (pt->va_lg2 - 1), 0, min, 1,
+				  IOMMU_READ), -ERANGE);
+	KUNIT_EXPECT_EQ(test, MAP((1UL << (pt->va_lg2 - 1)) - min, 0, min, 2,
+				  IOMMU_READ), -ERANGE);
+#endif
+	if (!pt_test_priv_ok(pt_t))
+		KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1,
+					  IOMMU_READ | IOMMU_PRIV), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mapped, 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->unmap_pages(pt, min / 2, min, 1, NULL),
+			0);
+	KUNIT_EXPECT_EQ(test, pt->ops->unmap_pages(pt, 0, 0, 1, NULL), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->unmap_pages(pt, 0, min, 0, NULL), 0);
+	c = pt_test_count(pt_t);
+	KUNIT_EXPECT_EQ(test, c.leaves, 0);
+	KUNIT_EXPECT_EQ(test, c.tables, 0);
+	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
+	if (pt_test_priv_ok(pt_t)) {
+		KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1,
+					  IOMMU_READ | IOMMU_PRIV), 0);
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 0, min), min);
+	}
+#undef MAP
+	pt_test_finish(test, pt_t);
+}
+
+/* Dirty tracking: a dirty leaf is recorded once, then clear. */
+static void pt_test_dirty(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty = { .gather = &gather };
+	unsigned long iova = min * 16;
+	unsigned int i;
+	size_t mapped;
+
+	if (!pt->ops->read_and_clear_dirty || !pt_test_dirty_ok(pt_t)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "no dirty tracking");
+	}
+	/* Single small leaves (one map could use a larger one). */
+	for (i = 0; i < 4; i++)
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, iova + i * min, i * min,
+						  min, IOMMU_READ | IOMMU_WRITE,
+						  &mapped), 0);
+	/* New writable mappings may start dirty (ARM DBM): clear them. */
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64, 0,
+							    &dirty), 0);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64, 0,
+							    &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, ULONG_MAX);
+
+	pt_test_make_dirty(pt_t, iova + 2 * min);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64,
+				IOMMU_DIRTY_NO_CLEAR, &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, iova + 2 * min);
+	KUNIT_EXPECT_EQ(test, gather.end, iova + 3 * min - 1);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64, 0,
+							    &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, iova + 2 * min);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64, 0,
+							    &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 2 * min),
+			2 * min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, 4 * min), 4 * min);
+	pt_test_finish(test, pt_t);
+}
+
+/* What the reference model holds: disjoint extents, unsorted. */
+struct pt_test_extent {
+	unsigned long iova;
+	u64 pa;
+	size_t len;
+};
+
+#define PT_TEST_MAX_EXTENTS	64
+
+struct pt_test_model {
+	struct pt_test_extent ext[PT_TEST_MAX_EXTENTS];
+	unsigned int n;
+};
+
+static bool pt_test_model_free(struct pt_test_model *m, unsigned long iova,
+			       size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++)
+		if (iova < m->ext[i].iova + m->ext[i].len &&
+		    m->ext[i].iova < iova + len)
+			return false;
+	return true;
+}
+
+/* Index of the extent starting at @iova, or -1. */
+static int pt_test_model_at(struct pt_test_model *m, unsigned long iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->ext[i].iova == iova)
+			return i;
+	return -1;
+}
+
+static void pt_test_model_check(struct kunit *test, struct pt_test *pt_t,
+				struct pt_test_model *m)
+{
+	struct pt_iommu *pt = pt_t->pt;
+	unsigned int i;
+
+	for (i = 0; i < m->n; i++) {
+		struct pt_test_extent *e = &m->ext[i];
+		unsigned long off = pt_test_rand(pt_t, e->len);
+
+		KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, e->iova),
+				    e->pa, "seed %llu", pt_t->seed);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    pt->ops->iova_to_phys(pt, e->iova + off),
+				    e->pa + off, "seed %llu", pt_t->seed);
+		KUNIT_EXPECT_EQ_MSG(test,
+			pt->ops->iova_to_phys(pt, e->iova + e->len - 1),
+			e->pa + e->len - 1, "seed %llu", pt_t->seed);
+		if (pt_test_model_free(m, e->iova + e->len, 1))
+			KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt,
+					e->iova + e->len), 0,
+					"seed %llu", pt_t->seed);
+	}
+}
+
+/*
+ * Random map/unmap sequences in a window that spans a few of the second
+ * smallest leaf, so every level and page size is hit, checked against the
+ * model after every operation.
+ */
+static void pt_test_random(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	struct pt_test_model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	u64 min = pt_test_min_size(pt);
+	u64 big = pt->pgsize_bitmap & ~min;
+	unsigned int big_lg2 = pt_fmt_va_lg2(&pt_t->table, 1);
+	unsigned long base, window;
+	unsigned int op, units;
+	size_t mapped;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	/* The level-1 leaf, else the next size up, else 64 small leaves. */
+	if (!(pt->pgsize_bitmap & BIT_ULL(big_lg2)))
+		big_lg2 = big ? __ffs64(big) : ilog2(min) + 6;
+	if (big_lg2 > 30)
+		big_lg2 = 30;
+	window = 4UL << big_lg2;
+	base = window;
+	units = window / min;
+	for (op = 0; op < PT_TEST_OPS; op++) {
+		unsigned int r = pt_test_rand(pt_t, 8);
+
+		if (r < 5 && m->n < PT_TEST_MAX_EXTENTS) {
+			/* Map: an aligned chunk, sometimes a big one. */
+			unsigned int lg2 = ilog2(min) +
+				pt_test_rand(pt_t, big_lg2 - ilog2(min) + 2);
+			size_t len = (pt_test_rand(pt_t, 4) + 1) * min;
+			unsigned long iova;
+			u64 pa;
+			int ret;
+
+			if (lg2 > big_lg2)
+				lg2 = big_lg2;
+			if (r == 0)
+				len = 1UL << lg2;
+			iova = base + (pt_test_rand(pt_t, units) * min &
+				       ~((1UL << lg2) - 1));
+			if (iova + len > base + window)
+				continue;
+			pa = (pt_test_rand(pt_t, 1U << 20) << big_lg2) |
+			     (iova & ((1UL << big_lg2) - 1));
+			if (pt_test_rand(pt_t, 4) == 0)
+				pa ^= min;
+			pa &= GENMASK_ULL(min(pt->oa_lg2, 40U) - 1, 0);
+			ret = pt_test_map(pt_t, iova, pa, len, IOMMU_READ,
+					  &mapped);
+			if (pt_test_model_free(m, iova, len)) {
+				KUNIT_ASSERT_EQ_MSG(test, ret, 0,
+					"op %u seed %llu", op, pt_t->seed);
+				KUNIT_ASSERT_EQ(test, mapped, len);
+				m->ext[m->n++] = (struct pt_test_extent){
+					iova, pa, len };
+			} else {
+				KUNIT_ASSERT_EQ_MSG(test, ret, -EEXIST,
+					"op %u seed %llu", op, pt_t->seed);
+				KUNIT_ASSERT_EQ(test, mapped, 0);
+			}
+		} else if (r < 7 && m->n) {
+			/* Unmap extents in a row, up to a hole. */
+			unsigned int i = pt_test_rand(pt_t, m->n);
+			unsigned long iova = m->ext[i].iova, cur = iova;
+			size_t want = 0, len = 0, ret;
+			int j;
+
+			while ((j = pt_test_model_at(m, cur)) >= 0 &&
+			       pt_test_rand(pt_t, 2)) {
+				cur += m->ext[j].len;
+				want += m->ext[j].len;
+			}
+			if (!want) {
+				j = pt_test_model_at(m, cur);
+				want = m->ext[j].len;
+				cur += want;
+			}
+			len = want;
+			if (pt_test_model_free(m, cur, min) &&
+			    pt_test_rand(pt_t, 2))
+				len += min;
+			ret = pt_test_unmap_free(pt_t, iova, len);
+			KUNIT_ASSERT_EQ_MSG(test, ret, want, "op %u seed %llu",
+					    op, pt_t->seed);
+			for (cur = iova; cur < iova + want; ) {
+				j = pt_test_model_at(m, cur);
+				cur += m->ext[j].len;
+				m->ext[j] = m->ext[--m->n];
+			}
+		} else {
+			/* Unmap at a hole: nothing. */
+			unsigned long iova = base + pt_test_rand(pt_t, units) *
+					     min;
+
+			if (pt_test_model_free(m, iova, min))
+				KUNIT_ASSERT_EQ_MSG(test,
+					pt_test_unmap_free(pt_t, iova, min), 0,
+					"op %u seed %llu", op, pt_t->seed);
+		}
+		if (!(op % 64))
+			pt_test_model_check(test, pt_t, m);
+	}
+	pt_test_model_check(test, pt_t, m);
+	while (m->n) {
+		struct pt_test_extent *e = &m->ext[--m->n];
+
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, e->iova, e->len),
+				e->len);
+	}
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	pt_test_finish(test, pt_t);
+}
+
+#ifdef PT_TEST_DIFFERENTIAL
+/* iommu_pgsize()'s choice: the largest page, and how many before a larger. */
+static size_t pt_diff_pgsize(u64 bitmap, unsigned long iova, u64 pa,
+			     size_t len, size_t *count)
+{
+	u64 sizes = bitmap & GENMASK_ULL(__fls(len), 0);
+	u64 above;
+	size_t pgsize, n;
+
+	if (iova | pa)
+		sizes &= GENMASK_ULL(__ffs64(iova | pa), 0);
+	pgsize = 1UL << __fls(sizes);
+	n = len / pgsize;
+	above = bitmap & ~GENMASK_ULL(__fls(sizes), 0);
+	if (above) {
+		u64 next = above & -above;
+
+		if (!((iova ^ pa) & (next - 1)))
+			n = min_t(size_t, n, (next - (iova & (next - 1))) /
+					     pgsize);
+	}
+	*count = n;
+	return pgsize;
+}
+
+/* Walk both trees: every leaf bit for bit, every table's attributes. */
+static void pt_diff_compare(struct kunit *test, struct pt_test *pt_t,
+			    u64 *ours, u64 *theirs, unsigned int level,
+			    unsigned int top_level, unsigned long iova,
+			    unsigned int *bad)
+{
+	PT_T *t = &pt_t->table;
+	unsigned int i, n = 1U << PT_FN(items_lg2)(t, level, top_level);
+
+	for (i = 0; i < n && *bad < 4; i++) {
+		u64 a = READ_ONCE(ours[i]), b = READ_ONCE(theirs[i]);
+		unsigned long at = iova + ((unsigned long)i <<
+					   pt_fmt_va_lg2(t, level));
+
+		if (a && b && level && pt_fmt_is_table(t, level, a) &&
+		    pt_fmt_is_table(t, level, b) &&
+		    a == pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, a)) &&
+		    b == pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, b))) {
+			pt_diff_compare(test, pt_t, PT_FN(table_va)(t, a),
+					PT_FN(table_va)(t, b), level - 1,
+					top_level, at, bad);
+			continue;
+		}
+		if (a == b && (!a || !level || !pt_fmt_is_table(t, level, a)))
+			continue;
+		KUNIT_FAIL(test, "level %u iova %#lx: pte %#llx, 6.12 code %#llx (seed %llu)",
+			   level, at, a, b, pt_t->seed);
+		(*bad)++;
+	}
+}
+
+/*
+ * The 6.12 implementation of a format, as io-pgtable ops: @top returns its
+ * current top table and level; @gather: unmap frees tables like ours (else
+ * both are unmapped without a gather and keep their tables).
+ */
+struct pt_test_diff {
+	struct pt_test *pt_t;
+	struct io_pgtable_ops *ops;
+	u64 *(*top)(struct pt_test_diff *d, unsigned int *level);
+	void *priv;
+	bool gather;
+	int prot;
+};
+
+static void pt_diff_trees(struct kunit *test, struct pt_test_diff *d,
+			  unsigned int *bad)
+{
+	unsigned long top = READ_ONCE(d->pt_t->pt->top);
+	unsigned int level;
+	u64 *theirs = d->top(d, &level);
+
+	KUNIT_ASSERT_EQ(test, level, pt_top_level(top));
+	pt_diff_compare(test, d->pt_t, pt_top_table(top), theirs, level, level,
+			0, bad);
+}
+
+/*
+ * The same random sequence on generic_pt and on the 6.12 code, which is
+ * driven as the IOMMU core drives it (iommu_pgsize() chunks), with random
+ * protections: identical return values and identical tables. Maps only go
+ * where nothing is mapped and unmaps cover whole mappings (the 6.12 code
+ * WARNs otherwise).
+ */
+static void pt_test_differential(struct kunit *test, struct pt_test_diff *d)
+{
+	struct pt_test *pt_t = d->pt_t;
+	struct pt_iommu *pt = pt_t->pt;
+	struct io_pgtable_ops *ops = d->ops;
+	struct pt_test_model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	u64 min = pt_test_min_size(pt);
+	unsigned int big_lg2 = pt_fmt_va_lg2(&pt_t->table, 1);
+	unsigned long base, window;
+	unsigned int op, units, bad = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	if (big_lg2 > 30)
+		big_lg2 = 30;
+	window = 4UL << big_lg2;
+	base = window;
+	units = window / min;
+
+	for (op = 0; op < PT_TEST_OPS / 2 && !bad; op++) {
+		int prot = IOMMU_READ | (pt_test_rand(pt_t, 2) ? IOMMU_WRITE : 0) |
+			   (pt_test_rand(pt_t, 2) ? IOMMU_CACHE : 0) |
+			   (pt_test_rand(pt_t, 4) ? 0 : IOMMU_NOEXEC) |
+			   (pt_test_rand(pt_t, 8) ? 0 : IOMMU_MMIO);
+
+		prot &= d->prot;
+		if (pt_test_rand(pt_t, 3) && m->n < PT_TEST_MAX_EXTENTS) {
+			unsigned int lg2 = ilog2(min) +
+				pt_test_rand(pt_t, big_lg2 - ilog2(min) + 1);
+			size_t len = pt_test_rand(pt_t, 2) ? 1UL << lg2 :
+				     (pt_test_rand(pt_t, 4) + 1) * min;
+			unsigned long iova = base + (pt_test_rand(pt_t, units) *
+						     min & ~((1UL << lg2) - 1));
+			u64 pa = (pt_test_rand(pt_t, 256) << big_lg2) |
+				 (iova & ((1UL << big_lg2) - 1));
+			size_t done = 0, mapped = 0;
+			int ret = 0, ret2;
+
+			if (pt_test_rand(pt_t, 4) == 0)
+				pa ^= min;
+			if (iova + len > base + window ||
+			    !pt_test_model_free(m, iova, len))
+				continue;
+			while (done < len && !ret) {
+				size_t count, pgsize;
+
+				pgsize = pt_diff_pgsize(pt->pgsize_bitmap,
+							iova + done, pa + done,
+							len - done, &count);
+				ret = ops->map_pages(ops, iova + done,
+						     pa + done, pgsize, count,
+						     prot, GFP_KERNEL, &done);
+			}
+			ret2 = pt_test_map(pt_t, iova, pa, len, prot, &mapped);
+			KUNIT_ASSERT_EQ(test, ret, 0);
+			KUNIT_ASSERT_EQ(test, ret2, 0);
+			KUNIT_ASSERT_EQ(test, mapped, done);
+			m->ext[m->n++] = (struct pt_test_extent){ iova, pa, len };
+		} else if (m->n) {
+			unsigned int i = pt_test_rand(pt_t, m->n);
+			unsigned long iova = m->ext[i].iova, cur = iova;
+			struct iommu_iotlb_gather gather;
+			size_t len = 0, done = 0, got;
+			int j;
+
+			do {
+				j = pt_test_model_at(m, cur);
+				len += m->ext[j].len;
+				cur += m->ext[j].len;
+			} while (pt_test_model_at(m, cur) >= 0 &&
+				 pt_test_rand(pt_t, 2));
+			iommu_iotlb_gather_init(&gather);
+			while (done < len) {
+				size_t count, pgsize, r;
+
+				pgsize = pt_diff_pgsize(pt->pgsize_bitmap,
+							iova + done,
+							iova + done,
+							len - done, &count);
+				r = ops->unmap_pages(ops, iova + done, pgsize,
+						     count, &gather);
+				if (!r)
+					break;
+				done += r;
+			}
+			iommu_put_pages_list(&gather.freelist);
+			if (d->gather)
+				got = pt_test_unmap_free(pt_t, iova, len);
+			else
+				got = pt_test_unmap(pt_t, iova, len, NULL);
+			KUNIT_ASSERT_EQ(test, done, len);
+			KUNIT_ASSERT_EQ(test, got, len);
+			for (cur = iova; cur < iova + len; ) {
+				j = pt_test_model_at(m, cur);
+				cur += m->ext[j].len;
+				m->ext[j] = m->ext[--m->n];
+			}
+		}
+		if (!(op % 16)) {
+			unsigned long iova = base + pt_test_rand(pt_t, units) *
+					     min;
+
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova),
+					ops->iova_to_phys(ops, iova));
+			pt_diff_trees(test, d, &bad);
+		}
+	}
+	pt_diff_trees(test, d, &bad);
+}
+#endif
+
+#define PT_KUNIT_CASES							\
+	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_every_size, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_ends, pt_test_cfg_gen_params),		\
+	KUNIT_CASE_PARAM(pt_test_overlap, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_unmap_hole, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_free_tables, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_bad_input, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),	\
+	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params)

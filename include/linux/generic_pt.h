@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Generic radix IO page tables: one implementation of map, unmap,
+ * iova_to_phys, dirty tracking and freeing, instantiated per hardware format.
+ * See Documentation/iommu/generic_pt.rst.
+ */
+#ifndef __LINUX_GENERIC_PT_H
+#define __LINUX_GENERIC_PT_H
+
+#include <linux/types.h>
+#include <linux/spinlock.h>
+
+struct device;
+struct iommu_iotlb_gather;
+struct iommu_dirty_bitmap;
+struct pt_iommu;
+
+/**
+ * enum pt_iommu_flags - Behaviour of one page table
+ * @PT_FLAG_INCOHERENT: the IOMMU walks the table without snooping CPU
+ *	caches; every table write is followed by cache maintenance (clflush on
+ *	x86, a DMA API sync for @pt_iommu.iommu_device elsewhere)
+ * @PT_FLAG_DIRTY: leaves are made so that the IOMMU records writes
+ *	(ARM stage 1 DBM); read_and_clear_dirty() is refused without it on
+ *	formats that need it
+ */
+enum pt_iommu_flags {
+	PT_FLAG_INCOHERENT = 1 << 0,
+	PT_FLAG_DIRTY = 1 << 1,
+};
+
+/**
+ * struct pt_iommu_driver_ops - What the library asks of the IOMMU driver
+ * @flush_walk: invalidate every cached translation and walk-cache entry for
+ *	[iova, iova + size) and wait for it. Called by map when it replaces an
+ *	empty table by a leaf, before the table is freed. Without it such a
+ *	map fails with -EEXIST.
+ * @change_top: a format whose top level grows (AMD v1) calls this, under
+ *	@pt_iommu.top_lock and before any map can use the new top, so that the
+ *	driver points the hardware at @top_pa with @top_level + 1 levels.
+ */
+struct pt_iommu_driver_ops {
+	void (*flush_walk)(struct pt_iommu *pt, unsigned long iova,
+			   size_t size);
+	void (*change_top)(struct pt_iommu *pt, phys_addr_t top_pa,
+			   unsigned int top_level);
+};
+
+/**
+ * struct pt_iommu_ops - Operations of one instantiated format
+ * @map_pages: map @pgsize * @pgcount bytes at @iova to @paddr with IOMMU_*
+ *	@prot, using the largest leaves alignment and the format allow. Adds
+ *	what it mapped to *@mapped. On error nothing stays mapped by this call.
+ * @unmap_pages: unmap from @iova for @pgsize * @pgcount bytes; returns the
+ *	bytes unmapped, stopping at a hole or inside a leaf that starts before
+ *	the cursor (a leaf is never split; one starting at the cursor is unmapped
+ *	whole). Tables it emptied go on @gather's freelist and the range is added
+ *	to @gather.
+ * @iova_to_phys: translate @iova, 0 if unmapped
+ * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
+ *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR
+ * @deinit: free every table. The hardware must no longer walk it.
+ */
+struct pt_iommu_ops {
+	int (*map_pages)(struct pt_iommu *pt, unsigned long iova,
+			 phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			 int prot, gfp_t gfp, size_t *mapped);
+	size_t (*unmap_pages)(struct pt_iommu *pt, unsigned long iova,
+			      size_t pgsize, size_t pgcount,
+			      struct iommu_iotlb_gather *gather);
+	phys_addr_t (*iova_to_phys)(struct pt_iommu *pt, unsigned long iova);
+	int (*read_and_clear_dirty)(struct pt_iommu *pt, unsigned long iova,
+				    size_t size, unsigned long flags,
+				    struct iommu_dirty_bitmap *dirty);
+	void (*deinit)(struct pt_iommu *pt);
+};
+
+/**
+ * struct pt_iommu - The format-independent part of a page table
+ * @top: virtual address of the top table ORed with its level (tables are at
+ *	least 64 byte aligned); read with READ_ONCE(), changed under @top_lock
+ * @ops: the format's operations
+ * @driver_ops: optional driver callbacks
+ * @iommu_device: the device that walks the table, for DMA API cache
+ *	maintenance with PT_FLAG_INCOHERENT
+ * @pgsize_bitmap: every leaf size the format and configuration can map
+ * @va_lg2: log2 of the input address space: IOVAs are below 1 << @va_lg2
+ *	(sign extended from bit @va_lg2 - 1 for formats that do so)
+ * @oa_lg2: log2 of the output address space
+ * @max_top_level: the highest top level the table may grow to
+ * @flags: enum pt_iommu_flags
+ * @nid: NUMA node tables are allocated on
+ * @top_lock: serialises growing the top level
+ */
+struct pt_iommu {
+	unsigned long top;
+	const struct pt_iommu_ops *ops;
+	const struct pt_iommu_driver_ops *driver_ops;
+	struct device *iommu_device;
+	u64 pgsize_bitmap;
+	u8 va_lg2;
+	u8 oa_lg2;
+	u8 max_top_level;
+	u8 flags;
+	int nid;
+	spinlock_t top_lock;
+};
+
+/* The low bits of pt_iommu::top that hold the top level. */
+#define PT_TOP_LEVEL_MASK	7UL
+
+/**
+ * struct pt_iommu_armv8_cfg - ARM VMSAv8 long descriptor (LPAE) table
+ * @granule_lg2: 12, 14 or 16 (4K, 16K or 64K granule)
+ * @ias: input address bits, at most 48 (52 with a 64K granule)
+ * @oas: output address bits, at most 48 (52 with a 64K granule)
+ * @stage2: stage 2 permissions and memory attributes; start tables are
+ *	concatenated at level 1 when that saves a level (up to 16 tables)
+ * @ns: set NS in leaves and NSTable in tables (stage 1 only)
+ * @outer_wbwa: the walker's outer cacheability (stage 1, incoherent only);
+ *	it changes no PTE, the driver programs it in the TCR
+ */
+struct pt_iommu_armv8_cfg {
+	u8 granule_lg2;
+	u8 ias;
+	u8 oas;
+	bool stage2;
+	bool ns;
+	bool outer_wbwa;
+};
+
+/**
+ * struct pt_iommu_armv8 - ARM VMSAv8 long descriptor page table
+ * @iommu: common part
+ * @granule_lg2: log2 of the granule
+ * @levels: table levels walked (after concatenation)
+ * @top_items_lg2: log2 of the entries in the start table
+ * @stage2: stage 2 encoding
+ * @ns: non-secure attributes
+ */
+struct pt_iommu_armv8 {
+	struct pt_iommu iommu;
+	u8 granule_lg2;
+	u8 levels;
+	u8 top_items_lg2;
+	bool stage2;
+	bool ns;
+};
+
+/**
+ * struct pt_iommu_amdv1_cfg - AMD IOMMU host (v1) page table
+ * @va_lg2: input address bits, at most 64
+ * @start_level: level of the first top table (2 means three levels); the
+ *	top grows, up to six levels, as mapped IOVAs and leaves require
+ */
+struct pt_iommu_amdv1_cfg {
+	u8 va_lg2;
+	u8 start_level;
+};
+
+/**
+ * struct pt_iommu_amdv1 - AMD IOMMU host (v1) page table
+ * @iommu: common part
+ */
+struct pt_iommu_amdv1 {
+	struct pt_iommu iommu;
+};
+
+/**
+ * struct pt_iommu_vtdss_cfg - Intel VT-d second-stage page table
+ * @levels: 3, 4 or 5
+ * @large_lg2_mask: BIT(21) and/or BIT(30) when the IOMMU supports 2M / 1G
+ * @force_snoop: set the snoop bit in every leaf
+ */
+struct pt_iommu_vtdss_cfg {
+	u8 levels;
+	u64 large_lg2_mask;
+	bool force_snoop;
+};
+
+/**
+ * struct pt_iommu_vtdss - Intel VT-d second-stage page table
+ * @iommu: common part
+ * @force_snoop: snoop bit in leaves
+ */
+struct pt_iommu_vtdss {
+	struct pt_iommu iommu;
+	bool force_snoop;
+};
+
+/**
+ * struct pt_iommu_x86_64_cfg - x86-64 page table (AMD v2, VT-d first stage)
+ * @levels: 4 or 5; the IOVA is sign extended from bit 47 or 56
+ * @large_lg2_mask: BIT(21) and/or BIT(30) for 2M / 1G leaves
+ */
+struct pt_iommu_x86_64_cfg {
+	u8 levels;
+	u64 large_lg2_mask;
+};
+
+/**
+ * struct pt_iommu_x86_64 - x86-64 page table
+ * @iommu: common part
+ */
+struct pt_iommu_x86_64 {
+	struct pt_iommu iommu;
+};
+
+int pt_iommu_armv8_init(struct pt_iommu_armv8 *table,
+			const struct pt_iommu_armv8_cfg *cfg,
+			unsigned int flags, int nid, gfp_t gfp);
+int pt_iommu_amdv1_init(struct pt_iommu_amdv1 *table,
+			const struct pt_iommu_amdv1_cfg *cfg,
+			unsigned int flags, int nid, gfp_t gfp);
+int pt_iommu_vtdss_init(struct pt_iommu_vtdss *table,
+			const struct pt_iommu_vtdss_cfg *cfg,
+			unsigned int flags, int nid, gfp_t gfp);
+int pt_iommu_x86_64_init(struct pt_iommu_x86_64 *table,
+			 const struct pt_iommu_x86_64_cfg *cfg,
+			 unsigned int flags, int nid, gfp_t gfp);
+
+phys_addr_t pt_iommu_top_pa(struct pt_iommu *pt);
+
+/**
+ * pt_iommu_top_level() - Level of the top table
+ * @pt: the page table
+ *
+ * Return: 0 for a single-level table; the number of levels minus one.
+ */
+static inline unsigned int pt_iommu_top_level(struct pt_iommu *pt)
+{
+	return READ_ONCE(pt->top) & PT_TOP_LEVEL_MASK;
+}
+
+#endif
