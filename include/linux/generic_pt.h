@@ -103,7 +103,7 @@ struct pt_iommu {
 	u8 max_top_level;
 	u8 flags;
 	int nid;
-	spinlock_t top_lock;
+	spinlock_t top_lock;	/* growing the top level */
 };
 
 /* The low bits of pt_iommu::top that hold the top level. */

@@ -136,8 +136,9 @@ static void bench_format(struct kunit *test, const char *fmt,
 				struct bench_impl *b = &impl[(k + r) & 1];
 
 				for (n = 0; n < ITERS / ROUNDS; n++)
-					KUNIT_ASSERT_EQ(test, bench_one(b, c,
-						r * (ITERS / ROUNDS) + n), 0);
+					KUNIT_ASSERT_EQ(test,
+							bench_one(b, c, r * (ITERS / ROUNDS) + n),
+							0);
 				cond_resched();
 			}
 		}
@@ -279,6 +280,7 @@ static struct kunit_suite bench_suite = {
 	.name = "generic-pt-bench",
 	.test_cases = bench_cases_list,
 };
+
 kunit_test_suite(bench_suite);
 
 MODULE_DESCRIPTION("Benchmark of the generic IO page table against 6.12's");

@@ -2,7 +2,7 @@
 /*
  * The generic page table algorithms, written once. A format's instantiation
  * file includes its format header (fmt/<name>.h), which defines PT_FMT,
- * PT_T, PT_CFG, PT_MAX_LEVELS and the pt_fmt_*() functions, and then this
+ * struct PT_TABLE, PT_CFG, PT_MAX_LEVELS and the pt_fmt_*() functions, and then this
  * file. Every pt_fmt_*() call is inlined: the loops below make no indirect
  * call per entry.
  *
@@ -26,7 +26,7 @@
 #include "pt_defs.h"
 
 /* True if nothing is mapped below @table (used before replacing it). */
-static bool PT_FN(subtree_empty)(const PT_T *t, u64 *table,
+static bool PT_FN(subtree_empty)(const struct PT_TABLE *t, u64 *table,
 				 unsigned int level)
 {
 	unsigned int i, n = 1U << pt_fmt_items_lg2(t, level, false);
@@ -44,7 +44,7 @@ static bool PT_FN(subtree_empty)(const PT_T *t, u64 *table,
 }
 
 /* Put @table and every table below it on @list (for freeing). */
-static void PT_FN(collect)(const PT_T *t, u64 *table, unsigned int level,
+static void PT_FN(collect)(const struct PT_TABLE *t, u64 *table, unsigned int level,
 			   unsigned int top_level, struct iommu_pages_list *list)
 {
 	struct pt_iommu *pt = (struct pt_iommu *)&t->iommu;
@@ -67,7 +67,7 @@ static void PT_FN(collect)(const PT_T *t, u64 *table, unsigned int level,
  * table is freed. Rare (a range once mapped with small pages, unmapped page
  * by page, now mapped with a large one), so out of line.
  */
-static noinline int PT_FN(replace_table)(PT_T *t, u64 *ptep, u64 pte,
+static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 					 unsigned int level, unsigned long iova)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
@@ -86,7 +86,7 @@ static noinline int PT_FN(replace_table)(PT_T *t, u64 *ptep, u64 pte,
 	return 0;
 }
 
-static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
+static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t len,
 				 struct iommu_pages_list *free);
 
 /*
@@ -94,7 +94,7 @@ static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
  * maps of disjoint ranges may race here: the loser frees its table and uses
  * the winner's.
  */
-static noinline int PT_FN(new_table)(PT_T *t, u64 *ptep, unsigned int level,
+static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep, unsigned int level,
 				     gfp_t gfp, u64 *pte)
 {
 	struct pt_iommu *pt = &t->iommu;
@@ -119,7 +119,7 @@ static noinline int PT_FN(new_table)(PT_T *t, u64 *ptep, unsigned int level,
 	return 0;
 }
 
-static int PT_FN(map_range)(PT_T *t, unsigned long iova, u64 pa, size_t len,
+static int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova, u64 pa, size_t len,
 			    u64 attrs, gfp_t gfp, size_t *mapped)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
@@ -144,6 +144,7 @@ static int PT_FN(map_range)(PT_T *t, unsigned long iova, u64 pa, size_t len,
 
 		while (lg2) {
 			unsigned int i, n = 1U << (lg2 - shift);
+			unsigned long at;
 
 			pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
 			for (i = 0; i < n; i++) {
@@ -152,10 +153,10 @@ static int PT_FN(map_range)(PT_T *t, unsigned long iova, u64 pa, size_t len,
 				if (likely(!old))
 					continue;
 				ret = -EEXIST;
+				at = iova + ((unsigned long)i << shift);
 				if (level && pt_fmt_is_table(t, level, old))
-					ret = PT_FN(replace_table)(t,
-						&table[idx + i], old, level,
-						iova + ((unsigned long)i << shift));
+					ret = PT_FN(replace_table)(t, &table[idx + i],
+								   old, level, at);
 				if (ret) {
 					pt_sync(pt, &table[first],
 						(idx - first) * sizeof(u64));
@@ -218,7 +219,7 @@ err:
  * before the cursor. Tables whose whole range this call unmapped are
  * unlinked and put on @free (left in place when @free is NULL).
  */
-static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
+static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t len,
 				 struct iommu_pages_list *free)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
@@ -315,7 +316,7 @@ static size_t PT_FN(unmap_range)(PT_T *t, unsigned long iova, size_t len,
  * allocated before taking the lock (@gfp may sleep); a thread that lost
  * the race frees it and looks again.
  */
-static int PT_FN(grow)(PT_T *t, unsigned long last, unsigned int lg2,
+static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 		       gfp_t gfp)
 {
 	struct pt_iommu *pt = &t->iommu;
@@ -359,7 +360,7 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 			    phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			    int prot, gfp_t gfp, size_t *mapped)
 {
-	PT_T *t = pt_from_iommu(pt);
+	struct PT_TABLE *t = pt_from_iommu(pt);
 	u64 pa = paddr, min_size, attrs;
 	size_t len;
 	int ret;
@@ -383,8 +384,8 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 #ifdef PT_FMT_GROWS
 	{
 		unsigned long last = iova + len - 1;
-		unsigned int lg2 = min(pt_align_lg2(iova | pa),
-				       (unsigned int)__fls(len));
+		unsigned int lg2 = min_t(unsigned int, pt_align_lg2(iova | pa),
+					 __fls(len));
 		u64 sizes = pt->pgsize_bitmap & GENMASK_ULL(lg2, 0);
 
 		lg2 = __fls(sizes);
@@ -403,7 +404,7 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 				 size_t pgsize, size_t pgcount,
 				 struct iommu_iotlb_gather *gather)
 {
-	PT_T *t = pt_from_iommu(pt);
+	struct PT_TABLE *t = pt_from_iommu(pt);
 	u64 min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
 	size_t len, done;
 
@@ -420,7 +421,7 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 
 static phys_addr_t PT_FN(iova_to_phys)(struct pt_iommu *pt, unsigned long iova)
 {
-	PT_T *t = pt_from_iommu(pt);
+	struct PT_TABLE *t = pt_from_iommu(pt);
 	const unsigned long top = READ_ONCE(pt->top);
 	const unsigned int top_level = pt_top_level(top);
 	unsigned int level = top_level;
@@ -452,7 +453,7 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 				       unsigned long flags,
 				       struct iommu_dirty_bitmap *dirty)
 {
-	PT_T *t = pt_from_iommu(pt);
+	struct PT_TABLE *t = pt_from_iommu(pt);
 	const unsigned long top = READ_ONCE(pt->top);
 	const unsigned int top_level = pt_top_level(top);
 	unsigned int level = top_level;
@@ -528,7 +529,7 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 
 static void PT_FN(deinit)(struct pt_iommu *pt)
 {
-	PT_T *t = pt_from_iommu(pt);
+	struct PT_TABLE *t = pt_from_iommu(pt);
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	unsigned long top = READ_ONCE(pt->top);
 
@@ -554,7 +555,7 @@ static const struct pt_iommu_ops PT_FN(ops) = {
  * Common part of every pt_iommu_<fmt>_init(): the format filled in its
  * fields, top level, page sizes and address widths; allocate the top.
  */
-static int PT_FN(init_common)(PT_T *t, unsigned int top_level,
+static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 			      unsigned int flags, int nid, gfp_t gfp)
 {
 	struct pt_iommu *pt = &t->iommu;

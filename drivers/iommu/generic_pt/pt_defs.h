@@ -20,9 +20,9 @@
 #define PT_FN(name)		_PT_CAT(pt_, PT_FMT, _##name)
 #define PT_EXPORT(name)		_PT_CAT(pt_iommu_, PT_FMT, _##name)
 
-#define pt_from_iommu(pt)	container_of(pt, PT_T, iommu)
+#define pt_from_iommu(pt)	container_of(pt, struct PT_TABLE, iommu)
 
-static __always_inline unsigned int PT_FN(items_lg2)(const PT_T *t,
+static __always_inline unsigned int PT_FN(items_lg2)(const struct PT_TABLE *t,
 						     unsigned int level,
 						     unsigned int top_level)
 {
@@ -30,14 +30,14 @@ static __always_inline unsigned int PT_FN(items_lg2)(const PT_T *t,
 }
 
 /* log2 of the IOVA range one table at @level covers. */
-static __always_inline unsigned int PT_FN(span_lg2)(const PT_T *t,
+static __always_inline unsigned int PT_FN(span_lg2)(const struct PT_TABLE *t,
 						    unsigned int level,
 						    unsigned int top_level)
 {
 	return pt_fmt_va_lg2(t, level) + PT_FN(items_lg2)(t, level, top_level);
 }
 
-static __always_inline unsigned int PT_FN(index)(const PT_T *t,
+static __always_inline unsigned int PT_FN(index)(const struct PT_TABLE *t,
 						 unsigned long iova,
 						 unsigned int level,
 						 unsigned int top_level)
@@ -46,14 +46,14 @@ static __always_inline unsigned int PT_FN(index)(const PT_T *t,
 	       ((1U << PT_FN(items_lg2)(t, level, top_level)) - 1);
 }
 
-static __always_inline size_t PT_FN(table_size)(const PT_T *t,
+static __always_inline size_t PT_FN(table_size)(const struct PT_TABLE *t,
 						unsigned int level,
 						unsigned int top_level)
 {
 	return sizeof(u64) << PT_FN(items_lg2)(t, level, top_level);
 }
 
-static __always_inline u64 *PT_FN(table_va)(const PT_T *t, u64 pte)
+static __always_inline u64 *PT_FN(table_va)(const struct PT_TABLE *t, u64 pte)
 {
 	return phys_to_virt(pt_fmt_table_pa(t, pte));
 }
@@ -63,11 +63,12 @@ static __always_inline u64 *PT_FN(table_va)(const PT_T *t, u64 pte)
  * @len bytes left, or 0 when a smaller leaf (a lower level) is needed.
  */
 static __always_inline unsigned int
-PT_FN(leaf_lg2)(const PT_T *t, unsigned int level, unsigned int top_level,
+PT_FN(leaf_lg2)(const struct PT_TABLE *t, unsigned int level, unsigned int top_level,
 		unsigned long iova, u64 pa, size_t len)
 {
 	unsigned int lo = pt_fmt_va_lg2(t, level);
-	unsigned int lim = min(pt_align_lg2(iova | pa), (unsigned int)__fls(len));
+	unsigned int lim = min_t(unsigned int, pt_align_lg2(iova | pa),
+				 __fls(len));
 	u64 sizes = t->iommu.pgsize_bitmap;
 
 	if (lim < lo)
@@ -82,7 +83,7 @@ PT_FN(leaf_lg2)(const PT_T *t, unsigned int level, unsigned int top_level,
  * Check the IOVA range [@iova, @iova + @len - 1]: inside the input address
  * space, not wrapping; sign-extended formats take either canonical half.
  */
-static __always_inline bool PT_FN(iova_ok)(const PT_T *t, unsigned long iova,
+static __always_inline bool PT_FN(iova_ok)(const struct PT_TABLE *t, unsigned long iova,
 					   size_t len)
 {
 	unsigned int va = t->iommu.va_lg2;

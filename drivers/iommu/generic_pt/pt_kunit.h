@@ -3,7 +3,8 @@
  * KUnit cases of the generic page table, instantiated per format. The
  * format's test file includes its format header, defines PT_CFG (its
  * configuration type), pt_test_cfgs[] with pt_test_cfg_name() and
- * pt_test_init(), then includes this file and lists PT_KUNIT_CASES.
+ * pt_test_init(), then includes this file and registers
+ * pt_test_generic_cases[] as a suite next to its own cases.
  *
  * Every case runs on every configuration, checks NR_IOMMU_PAGES is back
  * where it started after deinit, and reports the random seed it used.
@@ -13,6 +14,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
+#include <linux/kthread.h>
 #include <linux/mmzone.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
@@ -23,7 +25,7 @@
 #define PT_TEST_OPS	2000
 
 struct pt_test {
-	PT_T table;
+	struct PT_TABLE table;
 	struct pt_iommu *pt;
 	const PT_CFG *cfg;
 	unsigned long nr_pages;
@@ -95,8 +97,10 @@ static struct pt_test *pt_test_setup(struct kunit *test, bool flush)
 		struct device *dev = kunit_device_register(test, "generic-pt");
 
 		KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
-		KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
-						DMA_BIT_MASK(64)), 0);
+		KUNIT_ASSERT_EQ(test,
+				dma_coerce_mask_and_coherent(dev,
+							     DMA_BIT_MASK(64)),
+				0);
 		pt_t->pt->iommu_device = dev;
 	}
 	/* Earlier suites' RCU frees must not land inside this count. */
@@ -140,7 +144,7 @@ struct pt_test_count {
 	unsigned int leaves;	/* leaf entries (replicas count once each) */
 };
 
-static void pt_test_count_level(PT_T *t, u64 *table, unsigned int level,
+static void pt_test_count_level(struct PT_TABLE *t, u64 *table, unsigned int level,
 				unsigned int top_level,
 				struct pt_test_count *c)
 {
@@ -185,7 +189,7 @@ static unsigned int pt_test_leaf_entries(struct pt_test *pt_t,
 /* The entry that maps @iova, for tests that play the IOMMU's part. */
 static u64 *pt_test_leaf_ptep(struct pt_test *pt_t, unsigned long iova)
 {
-	PT_T *t = &pt_t->table;
+	struct PT_TABLE *t = &pt_t->table;
 	unsigned long top = READ_ONCE(pt_t->pt->top);
 	unsigned int top_level = pt_top_level(top), level = top_level;
 	u64 *table = pt_top_table(top);
@@ -239,7 +243,7 @@ static size_t pt_test_unmap_free(struct pt_test *pt_t, unsigned long iova,
 static void pt_test_round_trip(struct kunit *test)
 {
 	struct pt_test *pt_t = pt_test_setup(test, false);
-	PT_T *t = &pt_t->table;
+	struct PT_TABLE *t = &pt_t->table;
 	unsigned int top = pt_iommu_top_level(pt_t->pt), level;
 	u64 oa_mask = GENMASK_ULL(pt_t->pt->oa_lg2 - 1, 0);
 	u64 attrs;
@@ -268,8 +272,8 @@ static void pt_test_round_trip(struct kunit *test)
 			pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
 			KUNIT_EXPECT_NE(test, pte, 0);
 			if (level)
-				KUNIT_EXPECT_FALSE(test,
-					pt_fmt_is_table(t, level, pte));
+				KUNIT_EXPECT_FALSE(test, pt_fmt_is_table(t, level,
+									 pte));
 			KUNIT_EXPECT_EQ(test, pt_fmt_leaf_lg2(t, level, pte),
 					lg2);
 			KUNIT_EXPECT_EQ(test, pt_fmt_leaf_pa(t, level, pte), pa);
@@ -352,10 +356,13 @@ static void pt_test_ends(struct kunit *test)
 				pa + min - 1);
 	}
 	/* One past the last is outside the space. */
-	if (pt_test_last_iova(pt) != ULONG_MAX)
-		KUNIT_EXPECT_EQ(test, pt_test_map(pt_t,
-					pt_test_last_iova(pt) + 1, 0, min,
-					IOMMU_READ, &mapped), -ERANGE);
+	if (pt_test_last_iova(pt) != ULONG_MAX) {
+		unsigned long past = pt_test_last_iova(pt) + 1;
+
+		KUNIT_EXPECT_EQ(test, pt_test_map(pt_t, past, 0, min,
+						  IOMMU_READ, &mapped),
+				-ERANGE);
+	}
 	for (i = 0; i < n; i++)
 		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, ends[i], min),
 				min);
@@ -433,20 +440,23 @@ static void pt_test_unmap_hole(struct kunit *test)
 	if (big) {
 		u64 size = big & -big;
 
-		/* Away from the tables left above. */
+		unsigned long at = 4 * size;	/* away from the tables above */
+
 		if (size <= SZ_1G) {
-			KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 4 * size, size,
-						size, IOMMU_READ, &mapped), 0);
+			KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, at, size, size,
+							  IOMMU_READ, &mapped),
+					0);
 			/* Inside the leaf: nothing. */
-			KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t,
-						4 * size + min, min), 0);
-			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt,
-						4 * size + min), size + min);
+			KUNIT_EXPECT_EQ(test,
+					pt_test_unmap_free(pt_t, at + min, min),
+					0);
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, at + min),
+					size + min);
 			/* At its start, asked for less: the whole leaf. */
-			KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t,
-						4 * size, min), size);
-			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt,
-						4 * size + min), 0);
+			KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, at, min),
+					size);
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, at + min),
+					0);
 		}
 	}
 	pt_test_finish(test, pt_t);
@@ -461,7 +471,7 @@ static void pt_test_free_tables(struct kunit *test)
 {
 	struct pt_test *pt_t = pt_test_setup(test, true);
 	struct pt_iommu *pt = pt_t->pt;
-	PT_T *t = &pt_t->table;
+	struct PT_TABLE *t = &pt_t->table;
 	u64 min = pt_test_min_size(pt);
 	u64 span = 1ULL << pt_fmt_va_lg2(t, 1);
 	struct iommu_iotlb_gather gather;
@@ -604,8 +614,10 @@ static void pt_test_dirty(struct kunit *test)
 
 	pt_test_make_dirty(pt_t, iova + 2 * min);
 	iommu_iotlb_gather_init(&gather);
-	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, min * 64,
-				IOMMU_DIRTY_NO_CLEAR, &dirty), 0);
+	KUNIT_EXPECT_EQ(test,
+			pt->ops->read_and_clear_dirty(pt, 0, min * 64,
+						      IOMMU_DIRTY_NO_CLEAR,
+						      &dirty), 0);
 	KUNIT_EXPECT_EQ(test, gather.start, iova + 2 * min);
 	KUNIT_EXPECT_EQ(test, gather.end, iova + 3 * min - 1);
 	iommu_iotlb_gather_init(&gather);
@@ -619,6 +631,82 @@ static void pt_test_dirty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 2 * min),
 			2 * min);
 	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, 4 * min), 4 * min);
+	pt_test_finish(test, pt_t);
+}
+
+struct pt_test_racer {
+	struct pt_test *pt_t;
+	unsigned long first;
+	unsigned int rounds;
+	int err;
+	struct completion done;
+};
+
+/* Map one small page in each of @rounds level-1 ranges, then unmap them. */
+static int pt_test_race(struct pt_test_racer *r)
+{
+	struct pt_iommu *pt = r->pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long stride = 1UL << pt_fmt_va_lg2(&r->pt_t->table, 1);
+	unsigned int i;
+	size_t mapped;
+	int ret;
+
+	for (i = 0; i < r->rounds; i++) {
+		unsigned long iova = r->first + i * stride;
+
+		mapped = 0;
+		ret = pt->ops->map_pages(pt, iova, iova, min, 1, IOMMU_READ,
+					 GFP_KERNEL, &mapped);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < r->rounds; i++) {
+		unsigned long iova = r->first + i * stride;
+
+		if (pt->ops->iova_to_phys(pt, iova) != iova)
+			return -EIO;
+		if (pt_test_unmap_free(r->pt_t, iova, min) != min)
+			return -EIO;
+	}
+	return 0;
+}
+
+static int pt_test_race_thread(void *arg)
+{
+	struct pt_test_racer *r = arg;
+
+	r->err = pt_test_race(r);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Two threads map and unmap disjoint pages that share every table, so new
+ * tables are installed concurrently (the cmpxchg loser frees its own): all
+ * mappings land, and no table leaks.
+ */
+static void pt_test_concurrent(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	u64 min = pt_test_min_size(pt_t->pt);
+	unsigned long stride = 1UL << pt_fmt_va_lg2(&pt_t->table, 1);
+	struct pt_test_racer a = { pt_t, stride, 256 };
+	struct pt_test_racer b = { pt_t, stride + min, 256 };
+	struct task_struct *task;
+
+	if (stride > SZ_1G / 2) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "level-1 entries too large for the window");
+	}
+	init_completion(&a.done);
+	task = kthread_run(pt_test_race_thread, &a, "pt-race");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	b.err = pt_test_race(&b);
+	wait_for_completion(&a.done);
+	KUNIT_EXPECT_EQ(test, a.err, 0);
+	KUNIT_EXPECT_EQ(test, b.err, 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
 	pt_test_finish(test, pt_t);
 }
 
@@ -668,19 +756,20 @@ static void pt_test_model_check(struct kunit *test, struct pt_test *pt_t,
 	for (i = 0; i < m->n; i++) {
 		struct pt_test_extent *e = &m->ext[i];
 		unsigned long off = pt_test_rand(pt_t, e->len);
+		unsigned long last = e->iova + e->len - 1;
 
 		KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, e->iova),
 				    e->pa, "seed %llu", pt_t->seed);
 		KUNIT_EXPECT_EQ_MSG(test,
 				    pt->ops->iova_to_phys(pt, e->iova + off),
 				    e->pa + off, "seed %llu", pt_t->seed);
-		KUNIT_EXPECT_EQ_MSG(test,
-			pt->ops->iova_to_phys(pt, e->iova + e->len - 1),
-			e->pa + e->len - 1, "seed %llu", pt_t->seed);
-		if (pt_test_model_free(m, e->iova + e->len, 1))
-			KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt,
-					e->iova + e->len), 0,
-					"seed %llu", pt_t->seed);
+		KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, last),
+				    e->pa + e->len - 1, "seed %llu",
+				    pt_t->seed);
+		if (pt_test_model_free(m, last + 1, 1))
+			KUNIT_EXPECT_EQ_MSG(test,
+					    pt->ops->iova_to_phys(pt, last + 1),
+					    0, "seed %llu", pt_t->seed);
 	}
 }
 
@@ -738,14 +827,15 @@ static void pt_test_random(struct kunit *test)
 			ret = pt_test_map(pt_t, iova, pa, len, IOMMU_READ,
 					  &mapped);
 			if (pt_test_model_free(m, iova, len)) {
-				KUNIT_ASSERT_EQ_MSG(test, ret, 0,
-					"op %u seed %llu", op, pt_t->seed);
+				KUNIT_ASSERT_EQ_MSG(test, ret, 0, "op %u seed %llu",
+						    op, pt_t->seed);
 				KUNIT_ASSERT_EQ(test, mapped, len);
 				m->ext[m->n++] = (struct pt_test_extent){
 					iova, pa, len };
 			} else {
 				KUNIT_ASSERT_EQ_MSG(test, ret, -EEXIST,
-					"op %u seed %llu", op, pt_t->seed);
+						    "op %u seed %llu", op,
+						    pt_t->seed);
 				KUNIT_ASSERT_EQ(test, mapped, 0);
 			}
 		} else if (r < 7 && m->n) {
@@ -784,8 +874,10 @@ static void pt_test_random(struct kunit *test)
 
 			if (pt_test_model_free(m, iova, min))
 				KUNIT_ASSERT_EQ_MSG(test,
-					pt_test_unmap_free(pt_t, iova, min), 0,
-					"op %u seed %llu", op, pt_t->seed);
+						    pt_test_unmap_free(pt_t, iova,
+								       min),
+						    0, "op %u seed %llu", op,
+						    pt_t->seed);
 		}
 		if (!(op % 64))
 			pt_test_model_check(test, pt_t, m);
@@ -832,7 +924,7 @@ static void pt_diff_compare(struct kunit *test, struct pt_test *pt_t,
 			    unsigned int top_level, unsigned long iova,
 			    unsigned int *bad)
 {
-	PT_T *t = &pt_t->table;
+	struct PT_TABLE *t = &pt_t->table;
 	unsigned int i, n = 1U << PT_FN(items_lg2)(t, level, top_level);
 
 	for (i = 0; i < n && *bad < 4; i++) {
@@ -1000,13 +1092,17 @@ static void pt_test_differential(struct kunit *test, struct pt_test_diff *d)
 }
 #endif
 
-#define PT_KUNIT_CASES							\
-	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_every_size, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_ends, pt_test_cfg_gen_params),		\
-	KUNIT_CASE_PARAM(pt_test_overlap, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_unmap_hole, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_free_tables, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_bad_input, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),	\
-	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params)
+/* The generic cases; the format file makes them a suite. */
+static struct kunit_case pt_test_generic_cases[] = {
+	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_every_size, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_ends, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_overlap, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_unmap_hole, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_free_tables, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_bad_input, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_concurrent, pt_test_cfg_gen_params),
+	{}
+};

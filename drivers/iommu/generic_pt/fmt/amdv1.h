@@ -16,7 +16,7 @@
 #include <linux/sizes.h>
 
 #define PT_FMT		amdv1
-#define PT_T		struct pt_iommu_amdv1
+#define PT_TABLE	pt_iommu_amdv1
 #define PT_MAX_LEVELS	6
 #define PT_FMT_DIRTY
 #define PT_FMT_GROWS
@@ -33,13 +33,13 @@
 #define AMDV1_PTE_IR		BIT_ULL(61)
 #define AMDV1_PTE_IW		BIT_ULL(62)
 
-static __always_inline unsigned int pt_fmt_va_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_va_lg2(const struct pt_iommu_amdv1 *t,
 						  unsigned int level)
 {
 	return 12 + 9 * level;
 }
 
-static __always_inline unsigned int pt_fmt_items_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_amdv1 *t,
 						     unsigned int level,
 						     bool top)
 {
@@ -51,7 +51,7 @@ static __always_inline unsigned int amdv1_next(u64 pte)
 	return (pte & AMDV1_PTE_NEXT) >> AMDV1_PTE_NEXT_SHIFT;
 }
 
-static __always_inline bool pt_fmt_is_table(const PT_T *t, unsigned int level,
+static __always_inline bool pt_fmt_is_table(const struct pt_iommu_amdv1 *t, unsigned int level,
 					    u64 pte)
 {
 	unsigned int next = amdv1_next(pte);
@@ -59,13 +59,13 @@ static __always_inline bool pt_fmt_is_table(const PT_T *t, unsigned int level,
 	return next != AMDV1_NEXT_LEAF && next != AMDV1_NEXT_SIZED;
 }
 
-static __always_inline phys_addr_t pt_fmt_table_pa(const PT_T *t, u64 pte)
+static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_amdv1 *t, u64 pte)
 {
 	return __sme_clr(pte & AMDV1_PTE_ADDR);
 }
 
 /* The next-level field names the child's level, counted from 1. */
-static __always_inline u64 pt_fmt_table_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_table_entry(const struct pt_iommu_amdv1 *t,
 					      unsigned int level, u64 pa)
 {
 	return __sme_set(pa) | ((u64)level << AMDV1_PTE_NEXT_SHIFT) |
@@ -73,7 +73,7 @@ static __always_inline u64 pt_fmt_table_entry(const PT_T *t,
 }
 
 /* A sized leaf's size is the lowest clear address bit, plus one. */
-static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_leaf_lg2(const struct pt_iommu_amdv1 *t,
 						    unsigned int level,
 						    u64 pte)
 {
@@ -82,7 +82,7 @@ static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
 	return __ffs64(~(__sme_clr(pte) | GENMASK_ULL(11, 0))) + 1;
 }
 
-static __always_inline phys_addr_t pt_fmt_leaf_pa(const PT_T *t,
+static __always_inline phys_addr_t pt_fmt_leaf_pa(const struct pt_iommu_amdv1 *t,
 						  unsigned int level, u64 pte)
 {
 	unsigned int lg2 = pt_fmt_leaf_lg2(t, level, pte);
@@ -90,7 +90,7 @@ static __always_inline phys_addr_t pt_fmt_leaf_pa(const PT_T *t,
 	return __sme_clr(pte & AMDV1_PTE_ADDR) & ~((1ULL << lg2) - 1);
 }
 
-static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_amdv1 *t,
 					     unsigned int level, u64 pa,
 					     unsigned int lg2, u64 attrs)
 {
@@ -103,7 +103,7 @@ static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
 }
 
 /* No privilege levels; caching and execute are not controlled per page. */
-static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
+static __always_inline int pt_fmt_attrs(const struct pt_iommu_amdv1 *t, int prot, u64 *attrs)
 {
 	if (prot & IOMMU_PRIV)
 		return -EINVAL;
@@ -113,24 +113,24 @@ static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
 	return 0;
 }
 
-static __always_inline bool pt_fmt_dirty_enabled(const PT_T *t)
+static __always_inline bool pt_fmt_dirty_enabled(const struct pt_iommu_amdv1 *t)
 {
 	return true;
 }
 
 /* Every replica of a sized leaf has its own dirty bit; the core ORs them. */
-static __always_inline bool pt_fmt_leaf_dirty(const PT_T *t, u64 pte)
+static __always_inline bool pt_fmt_leaf_dirty(const struct pt_iommu_amdv1 *t, u64 pte)
 {
 	return pte & AMDV1_PTE_HD;
 }
 
-static __always_inline void pt_fmt_leaf_clear_dirty(const PT_T *t, u64 *ptep)
+static __always_inline void pt_fmt_leaf_clear_dirty(const struct pt_iommu_amdv1 *t, u64 *ptep)
 {
 	clear_bit(AMDV1_PTE_HD_BIT, (unsigned long *)ptep);
 }
 
 /* A top at @level covers @last and is at least the level of a 1 << @lg2 leaf. */
-static __always_inline bool pt_fmt_top_fits(const PT_T *t, unsigned int level,
+static __always_inline bool pt_fmt_top_fits(const struct pt_iommu_amdv1 *t, unsigned int level,
 					    unsigned long last,
 					    unsigned int lg2)
 {

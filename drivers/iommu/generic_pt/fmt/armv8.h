@@ -15,7 +15,7 @@
 #include <linux/iommu.h>
 
 #define PT_FMT		armv8
-#define PT_T		struct pt_iommu_armv8
+#define PT_TABLE	pt_iommu_armv8
 #define PT_MAX_LEVELS	4
 #define PT_FMT_DIRTY
 
@@ -38,7 +38,7 @@
 #define ARMV8_PTE_XN		(3ULL << 53)
 #define ARMV8_PTE_NSTABLE	BIT_ULL(63)
 /* Stage 2 */
-#define ARMV8_PTE_HAP_READ	(1ULL << 6)
+#define ARMV8_PTE_HAP_READ	BIT_ULL(6)
 #define ARMV8_PTE_HAP_WRITE	(2ULL << 6)
 #define ARMV8_PTE_MEMATTR_OIWB	(0xfULL << 2)
 #define ARMV8_PTE_MEMATTR_NC	(0x5ULL << 2)
@@ -47,13 +47,13 @@
 #define ARMV8_MAIR_IDX_CACHE	1ULL
 #define ARMV8_MAIR_IDX_DEV	2ULL
 
-static __always_inline unsigned int pt_fmt_va_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_va_lg2(const struct pt_iommu_armv8 *t,
 						  unsigned int level)
 {
 	return t->granule_lg2 + level * (t->granule_lg2 - 3);
 }
 
-static __always_inline unsigned int pt_fmt_items_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_armv8 *t,
 						     unsigned int level,
 						     bool top)
 {
@@ -61,12 +61,12 @@ static __always_inline unsigned int pt_fmt_items_lg2(const PT_T *t,
 }
 
 /* Of the bits that overlap, 51:48 or 15:12 are always RES0. */
-static __always_inline u64 armv8_pa_to_pte(const PT_T *t, u64 pa)
+static __always_inline u64 armv8_pa_to_pte(const struct pt_iommu_armv8 *t, u64 pa)
 {
 	return (pa | (pa >> (48 - 12))) & ARMV8_PTE_ADDR;
 }
 
-static __always_inline u64 armv8_pte_to_pa(const PT_T *t, u64 pte)
+static __always_inline u64 armv8_pte_to_pa(const struct pt_iommu_armv8 *t, u64 pte)
 {
 	u64 pa = pte & ARMV8_PTE_ADDR;
 
@@ -76,38 +76,38 @@ static __always_inline u64 armv8_pte_to_pa(const PT_T *t, u64 pte)
 }
 
 /* @pte is not zero and @level is not 0. */
-static __always_inline bool pt_fmt_is_table(const PT_T *t, unsigned int level,
+static __always_inline bool pt_fmt_is_table(const struct pt_iommu_armv8 *t, unsigned int level,
 					    u64 pte)
 {
 	return (pte & ARMV8_PTE_TYPE) == ARMV8_PTE_TYPE_TABLE;
 }
 
-static __always_inline phys_addr_t pt_fmt_table_pa(const PT_T *t, u64 pte)
+static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_armv8 *t, u64 pte)
 {
 	return armv8_pte_to_pa(t, pte);
 }
 
-static __always_inline u64 pt_fmt_table_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_table_entry(const struct pt_iommu_armv8 *t,
 					      unsigned int level, u64 pa)
 {
 	return armv8_pa_to_pte(t, pa) | ARMV8_PTE_TYPE_TABLE |
 	       (t->ns ? ARMV8_PTE_NSTABLE : 0);
 }
 
-static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_leaf_lg2(const struct pt_iommu_armv8 *t,
 						    unsigned int level,
 						    u64 pte)
 {
 	return pt_fmt_va_lg2(t, level);
 }
 
-static __always_inline phys_addr_t pt_fmt_leaf_pa(const PT_T *t,
+static __always_inline phys_addr_t pt_fmt_leaf_pa(const struct pt_iommu_armv8 *t,
 						  unsigned int level, u64 pte)
 {
 	return armv8_pte_to_pa(t, pte);
 }
 
-static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_armv8 *t,
 					     unsigned int level, u64 pa,
 					     unsigned int lg2, u64 attrs)
 {
@@ -116,7 +116,7 @@ static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
 }
 
 /* Same choices as io-pgtable-arm's prot_to_pte for the LPAE formats. */
-static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
+static __always_inline int pt_fmt_attrs(const struct pt_iommu_armv8 *t, int prot, u64 *attrs)
 {
 	u64 pte;
 
@@ -157,18 +157,18 @@ static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
 	return 0;
 }
 
-static __always_inline bool pt_fmt_dirty_enabled(const PT_T *t)
+static __always_inline bool pt_fmt_dirty_enabled(const struct pt_iommu_armv8 *t)
 {
 	return !t->stage2 && (t->iommu.flags & PT_FLAG_DIRTY);
 }
 
 /* Writable-dirty: DBM set and the IOMMU cleared AP[2] on a write. */
-static __always_inline bool pt_fmt_leaf_dirty(const PT_T *t, u64 pte)
+static __always_inline bool pt_fmt_leaf_dirty(const struct pt_iommu_armv8 *t, u64 pte)
 {
 	return (pte & (ARMV8_PTE_AP_RDONLY | ARMV8_PTE_DBM)) == ARMV8_PTE_DBM;
 }
 
-static __always_inline void pt_fmt_leaf_clear_dirty(const PT_T *t, u64 *ptep)
+static __always_inline void pt_fmt_leaf_clear_dirty(const struct pt_iommu_armv8 *t, u64 *ptep)
 {
 	set_bit(ARMV8_PTE_AP_RDONLY_BIT, (unsigned long *)ptep);
 }

@@ -143,7 +143,6 @@ static void pt_test_amdv1_differential(struct kunit *test)
 #endif
 
 static struct kunit_case pt_test_amdv1_cases[] = {
-	PT_KUNIT_CASES,
 	KUNIT_CASE_PARAM(pt_test_amdv1_grow, pt_test_cfg_gen_params),
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 	KUNIT_CASE_PARAM(pt_test_amdv1_differential, pt_test_cfg_gen_params),
@@ -151,11 +150,17 @@ static struct kunit_case pt_test_amdv1_cases[] = {
 	{}
 };
 
-static struct kunit_suite pt_test_amdv1_suite = {
+static struct kunit_suite pt_test_generic_suite = {
 	.name = "generic-pt-amdv1",
+	.test_cases = pt_test_generic_cases,
+};
+
+static struct kunit_suite pt_test_amdv1_suite = {
+	.name = "generic-pt-amdv1-format",
 	.test_cases = pt_test_amdv1_cases,
 };
-kunit_test_suite(pt_test_amdv1_suite);
+
+kunit_test_suites(&pt_test_generic_suite, &pt_test_amdv1_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the generic page table, AMD v1 format");
 MODULE_LICENSE("GPL");

@@ -89,12 +89,16 @@ static void pt_test_armv8_bad_cfg(struct kunit *test)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		KUNIT_EXPECT_EQ(test, pt_iommu_armv8_init(&t, &bad[i], 0,
-					NUMA_NO_NODE, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, pt_iommu_armv8_init(&t, &s2, PT_FLAG_DIRTY,
-				NUMA_NO_NODE, GFP_KERNEL), -EINVAL);
-	KUNIT_EXPECT_EQ(test, pt_iommu_armv8_init(&t, &s2, 0, NUMA_NO_NODE,
-				GFP_KERNEL | __GFP_HIGHMEM), -EINVAL);
+		KUNIT_EXPECT_EQ(test,
+				pt_iommu_armv8_init(&t, &bad[i], 0, NUMA_NO_NODE,
+						    GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			pt_iommu_armv8_init(&t, &s2, PT_FLAG_DIRTY, NUMA_NO_NODE,
+					    GFP_KERNEL), -EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			pt_iommu_armv8_init(&t, &s2, 0, NUMA_NO_NODE,
+					    GFP_KERNEL | __GFP_HIGHMEM),
+			-EINVAL);
 	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
 }
 
@@ -169,7 +173,6 @@ static void pt_test_armv8_differential(struct kunit *test)
 #endif
 
 static struct kunit_case pt_test_armv8_cases[] = {
-	PT_KUNIT_CASES,
 	KUNIT_CASE(pt_test_armv8_bad_cfg),
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
 	KUNIT_CASE_PARAM(pt_test_armv8_differential, pt_test_cfg_gen_params),
@@ -177,11 +180,17 @@ static struct kunit_case pt_test_armv8_cases[] = {
 	{}
 };
 
-static struct kunit_suite pt_test_armv8_suite = {
+static struct kunit_suite pt_test_generic_suite = {
 	.name = "generic-pt-armv8",
+	.test_cases = pt_test_generic_cases,
+};
+
+static struct kunit_suite pt_test_armv8_suite = {
+	.name = "generic-pt-armv8-format",
 	.test_cases = pt_test_armv8_cases,
 };
-kunit_test_suite(pt_test_armv8_suite);
+
+kunit_test_suites(&pt_test_generic_suite, &pt_test_armv8_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the generic page table, ARM LPAE format");
 MODULE_LICENSE("GPL");

@@ -83,16 +83,21 @@ static void pt_test_vtdss_bits(struct kunit *test)
 }
 
 static struct kunit_case pt_test_vtdss_cases[] = {
-	PT_KUNIT_CASES,
 	KUNIT_CASE_PARAM(pt_test_vtdss_bits, pt_test_cfg_gen_params),
 	{}
 };
 
-static struct kunit_suite pt_test_vtdss_suite = {
+static struct kunit_suite pt_test_generic_suite = {
 	.name = "generic-pt-vtdss",
+	.test_cases = pt_test_generic_cases,
+};
+
+static struct kunit_suite pt_test_vtdss_suite = {
+	.name = "generic-pt-vtdss-format",
 	.test_cases = pt_test_vtdss_cases,
 };
-kunit_test_suite(pt_test_vtdss_suite);
+
+kunit_test_suites(&pt_test_generic_suite, &pt_test_vtdss_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the generic page table, VT-d second stage");
 MODULE_LICENSE("GPL");

@@ -76,16 +76,21 @@ static void pt_test_x86_64_bits(struct kunit *test)
 }
 
 static struct kunit_case pt_test_x86_64_cases[] = {
-	PT_KUNIT_CASES,
 	KUNIT_CASE_PARAM(pt_test_x86_64_bits, pt_test_cfg_gen_params),
 	{}
 };
 
-static struct kunit_suite pt_test_x86_64_suite = {
+static struct kunit_suite pt_test_generic_suite = {
 	.name = "generic-pt-x86_64",
+	.test_cases = pt_test_generic_cases,
+};
+
+static struct kunit_suite pt_test_x86_64_suite = {
+	.name = "generic-pt-x86_64-format",
 	.test_cases = pt_test_x86_64_cases,
 };
-kunit_test_suite(pt_test_x86_64_suite);
+
+kunit_test_suites(&pt_test_generic_suite, &pt_test_x86_64_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the generic page table, x86-64 format");
 MODULE_LICENSE("GPL");

@@ -13,7 +13,7 @@
 #include <linux/iommu.h>
 
 #define PT_FMT		vtdss
-#define PT_T		struct pt_iommu_vtdss
+#define PT_TABLE	pt_iommu_vtdss
 #define PT_MAX_LEVELS	5
 #define PT_FMT_DIRTY
 
@@ -25,50 +25,50 @@
 #define VTDSS_PTE_SNP		BIT_ULL(11)
 #define VTDSS_PTE_ADDR		GENMASK_ULL(51, 12)
 
-static __always_inline unsigned int pt_fmt_va_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_va_lg2(const struct pt_iommu_vtdss *t,
 						  unsigned int level)
 {
 	return 12 + 9 * level;
 }
 
-static __always_inline unsigned int pt_fmt_items_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_vtdss *t,
 						     unsigned int level,
 						     bool top)
 {
 	return 9;
 }
 
-static __always_inline bool pt_fmt_is_table(const PT_T *t, unsigned int level,
+static __always_inline bool pt_fmt_is_table(const struct pt_iommu_vtdss *t, unsigned int level,
 					    u64 pte)
 {
 	return !(pte & VTDSS_PTE_PS);
 }
 
-static __always_inline phys_addr_t pt_fmt_table_pa(const PT_T *t, u64 pte)
+static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_vtdss *t, u64 pte)
 {
 	return pte & VTDSS_PTE_ADDR;
 }
 
-static __always_inline u64 pt_fmt_table_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_table_entry(const struct pt_iommu_vtdss *t,
 					      unsigned int level, u64 pa)
 {
 	return pa | VTDSS_PTE_R | VTDSS_PTE_W;
 }
 
-static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_leaf_lg2(const struct pt_iommu_vtdss *t,
 						    unsigned int level,
 						    u64 pte)
 {
 	return pt_fmt_va_lg2(t, level);
 }
 
-static __always_inline phys_addr_t pt_fmt_leaf_pa(const PT_T *t,
+static __always_inline phys_addr_t pt_fmt_leaf_pa(const struct pt_iommu_vtdss *t,
 						  unsigned int level, u64 pte)
 {
 	return pte & VTDSS_PTE_ADDR & ~((1ULL << pt_fmt_va_lg2(t, level)) - 1);
 }
 
-static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_vtdss *t,
 					     unsigned int level, u64 pa,
 					     unsigned int lg2, u64 attrs)
 {
@@ -76,7 +76,7 @@ static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
 }
 
 /* No privilege levels; memory type comes from the snoop setting. */
-static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
+static __always_inline int pt_fmt_attrs(const struct pt_iommu_vtdss *t, int prot, u64 *attrs)
 {
 	if (prot & IOMMU_PRIV)
 		return -EINVAL;
@@ -86,17 +86,17 @@ static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
 	return 0;
 }
 
-static __always_inline bool pt_fmt_dirty_enabled(const PT_T *t)
+static __always_inline bool pt_fmt_dirty_enabled(const struct pt_iommu_vtdss *t)
 {
 	return true;
 }
 
-static __always_inline bool pt_fmt_leaf_dirty(const PT_T *t, u64 pte)
+static __always_inline bool pt_fmt_leaf_dirty(const struct pt_iommu_vtdss *t, u64 pte)
 {
 	return pte & VTDSS_PTE_DIRTY;
 }
 
-static __always_inline void pt_fmt_leaf_clear_dirty(const PT_T *t, u64 *ptep)
+static __always_inline void pt_fmt_leaf_clear_dirty(const struct pt_iommu_vtdss *t, u64 *ptep)
 {
 	clear_bit(VTDSS_PTE_DIRTY_BIT, (unsigned long *)ptep);
 }

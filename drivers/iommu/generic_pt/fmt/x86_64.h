@@ -12,7 +12,7 @@
 #include <linux/iommu.h>
 
 #define PT_FMT		x86_64
-#define PT_T		struct pt_iommu_x86_64
+#define PT_TABLE	pt_iommu_x86_64
 #define PT_MAX_LEVELS	5
 #define PT_FMT_SIGN_EXTEND
 
@@ -25,38 +25,38 @@
 #define X86_64_PTE_ADDR		GENMASK_ULL(51, 12)
 #define X86_64_PTE_NX		BIT_ULL(63)
 
-static __always_inline unsigned int pt_fmt_va_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_va_lg2(const struct pt_iommu_x86_64 *t,
 						  unsigned int level)
 {
 	return 12 + 9 * level;
 }
 
-static __always_inline unsigned int pt_fmt_items_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_x86_64 *t,
 						     unsigned int level,
 						     bool top)
 {
 	return 9;
 }
 
-static __always_inline bool pt_fmt_is_table(const PT_T *t, unsigned int level,
+static __always_inline bool pt_fmt_is_table(const struct pt_iommu_x86_64 *t, unsigned int level,
 					    u64 pte)
 {
 	return !(pte & X86_64_PTE_PS);
 }
 
-static __always_inline phys_addr_t pt_fmt_table_pa(const PT_T *t, u64 pte)
+static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_x86_64 *t, u64 pte)
 {
 	return pte & X86_64_PTE_ADDR;
 }
 
-static __always_inline u64 pt_fmt_table_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_table_entry(const struct pt_iommu_x86_64 *t,
 					      unsigned int level, u64 pa)
 {
 	return pa | X86_64_PTE_P | X86_64_PTE_RW | X86_64_PTE_US |
 	       X86_64_PTE_A;
 }
 
-static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
+static __always_inline unsigned int pt_fmt_leaf_lg2(const struct pt_iommu_x86_64 *t,
 						    unsigned int level,
 						    u64 pte)
 {
@@ -64,13 +64,13 @@ static __always_inline unsigned int pt_fmt_leaf_lg2(const PT_T *t,
 }
 
 /* Bit 12 of a large leaf is PAT, never set here; mask it anyway. */
-static __always_inline phys_addr_t pt_fmt_leaf_pa(const PT_T *t,
+static __always_inline phys_addr_t pt_fmt_leaf_pa(const struct pt_iommu_x86_64 *t,
 						  unsigned int level, u64 pte)
 {
 	return pte & X86_64_PTE_ADDR & ~((1ULL << pt_fmt_va_lg2(t, level)) - 1);
 }
 
-static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
+static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_x86_64 *t,
 					     unsigned int level, u64 pa,
 					     unsigned int lg2, u64 attrs)
 {
@@ -81,7 +81,7 @@ static __always_inline u64 pt_fmt_leaf_entry(const PT_T *t,
  * Accessed (and dirty for writable pages) are set up front so the IOMMU
  * never has to write the entry. IOMMU_PRIV makes a supervisor page.
  */
-static __always_inline int pt_fmt_attrs(const PT_T *t, int prot, u64 *attrs)
+static __always_inline int pt_fmt_attrs(const struct pt_iommu_x86_64 *t, int prot, u64 *attrs)
 {
 	u64 pte = X86_64_PTE_P | X86_64_PTE_A;
 
