@@ -50,6 +50,7 @@ static const struct bench_case bench_cases[] = {
 struct bench_impl {
 	struct pt_iommu *pt;
 	struct io_pgtable_ops *ops;
+	bool amd;
 	u64 *map_ns;
 	u64 *unmap_ns;
 };
@@ -78,13 +79,19 @@ static int bench_one(struct bench_impl *b, const struct bench_case *c,
 					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
 					&mapped);
 	t1 = ktime_get_ns();
-	if (b->pt)
+	if (b->pt) {
 		unmapped = b->pt->ops->unmap_pages(b->pt, BENCH_IOVA,
 						   c->pgsize, c->count,
 						   &gather);
-	else
+	} else if (b->amd) {
+		/* As amd_iommu_unmap_pages(): no gather below, then the range. */
+		unmapped = b->ops->unmap_pages(b->ops, BENCH_IOVA, c->pgsize,
+					       c->count, NULL);
+		iommu_iotlb_gather_add_range(&gather, BENCH_IOVA, unmapped);
+	} else {
 		unmapped = b->ops->unmap_pages(b->ops, BENCH_IOVA, c->pgsize,
 					       c->count, &gather);
+	}
 	t2 = ktime_get_ns();
 	iommu_put_pages_list(&gather.freelist);
 	if (ret || mapped != c->pgsize * c->count || unmapped != mapped)
@@ -157,6 +164,19 @@ static void bench_format(struct kunit *test, const char *fmt,
 	}
 }
 
+/*
+ * A large leaf where a small one was replaces the emptied table; like
+ * io-pgtable-arm's tlb_flush_walk below, there is no IOTLB to flush here.
+ */
+static void bench_flush_walk(struct pt_iommu *pt, unsigned long iova,
+			     size_t size)
+{
+}
+
+static const struct pt_iommu_driver_ops bench_driver_ops = {
+	.flush_walk = bench_flush_walk,
+};
+
 static void bench_alloc_samples(struct kunit *test, struct bench_impl *b)
 {
 	b->map_ns = kunit_kcalloc(test, ITERS, sizeof(u64), GFP_KERNEL);
@@ -197,7 +217,7 @@ static const struct iommu_flush_ops bench_tlb_ops = {
 	.tlb_add_page = bench_tlb_add_page,
 };
 
-static void bench_armv8(struct kunit *test)
+static void bench_lpae(struct kunit *test)
 {
 	struct pt_iommu_armv8_cfg pcfg = {
 		.granule_lg2 = 12, .ias = 48, .oas = 48 };
@@ -216,6 +236,7 @@ static void bench_armv8(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	set_dev_node(dev, NUMA_NO_NODE);
 	cfg.iommu_dev = dev;
+	t->iommu.driver_ops = &bench_driver_ops;
 	KUNIT_ASSERT_EQ(test, pt_iommu_armv8_init(t, &pcfg, 0, NUMA_NO_NODE,
 						  GFP_KERNEL), 0);
 	impl[0].pt = &t->iommu;
@@ -235,7 +256,7 @@ static void bench_armv8(struct kunit *test)
  * The 6.12 AMD v1 code lives inside a protection domain (it flushes through
  * it); one with no device and no IOMMU attached makes those flushes empty.
  */
-static void bench_amdv1(struct kunit *test)
+static void bench_amd(struct kunit *test)
 {
 	struct pt_iommu_amdv1_cfg pcfg = { .va_lg2 = 52, .start_level = 2 };
 	struct pt_iommu_amdv1 *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -251,11 +272,13 @@ static void bench_amdv1(struct kunit *test)
 	xa_init(&pdom->iommu_array);
 	pdom->pd_mode = PD_MODE_V1;
 	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
+	t->iommu.driver_ops = &bench_driver_ops;
 	KUNIT_ASSERT_EQ(test, pt_iommu_amdv1_init(t, &pcfg, 0, NUMA_NO_NODE,
 						  GFP_KERNEL), 0);
 	impl[0].pt = &t->iommu;
 	impl[1].ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg,
 					   pdom);
+	impl[1].amd = true;
 	KUNIT_ASSERT_NOT_NULL(test, impl[1].ops);
 	bench_alloc_samples(test, &impl[0]);
 	bench_alloc_samples(test, &impl[1]);
@@ -268,10 +291,10 @@ static void bench_amdv1(struct kunit *test)
 
 static struct kunit_case bench_cases_list[] = {
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
-	KUNIT_CASE_SLOW(bench_armv8),
+	KUNIT_CASE_SLOW(bench_lpae),
 #endif
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
-	KUNIT_CASE_SLOW(bench_amdv1),
+	KUNIT_CASE_SLOW(bench_amd),
 #endif
 	{}
 };

@@ -86,8 +86,8 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	return 0;
 }
 
-static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t len,
-				 struct iommu_pages_list *free);
+static noinline size_t PT_FN(unmap_rollback)(struct PT_TABLE *t,
+					     unsigned long iova, size_t len);
 
 /*
  * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
@@ -119,14 +119,46 @@ static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep, unsigned int
 	return 0;
 }
 
-static int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova, u64 pa, size_t len,
-			    u64 attrs, gfp_t gfp, size_t *mapped)
+/*
+ * Check that the @nent entries from @idx are empty before a batch of
+ * leaves goes there; an empty table in the way is replaced when allowed.
+ */
+static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
+					    unsigned int idx,
+					    unsigned int nent,
+					    unsigned int level,
+					    unsigned long iova)
+{
+	unsigned int i;
+
+	for (i = 0; i < nent; i++) {
+		u64 old = READ_ONCE(table[idx + i]);
+		unsigned long at;
+		int ret;
+
+		if (likely(!old))
+			continue;
+		if (!level || !pt_fmt_is_table(t, level, old))
+			return -EEXIST;
+		at = iova + ((unsigned long)i << pt_fmt_va_lg2(t, level));
+		ret = PT_FN(replace_table)(t, &table[idx + i], old, level, at);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
+					    unsigned long iova, u64 pa,
+					    size_t len, u64 attrs, gfp_t gfp,
+					    size_t *mapped)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
 	const unsigned int top_level = pt_top_level(top);
 	struct pt_iommu *pt = &t->iommu;
 	unsigned int level = top_level;
-	u64 *tables[PT_MAX_LEVELS];
+	unsigned int lim = PT_FN(lim)(iova, pa, len);
+	u64 *tables[PT_MAX_LEVELS] __uninitialized;
 	unsigned long start = iova;
 	size_t done = 0;
 	int ret = 0;
@@ -136,45 +168,67 @@ static int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova, u64 pa, size
 		u64 *table = tables[level];
 		unsigned int shift = pt_fmt_va_lg2(t, level);
 		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
-		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
-		unsigned int lg2 = PT_FN(leaf_lg2)(t, level, top_level, iova,
-						   pa, len - done);
-		unsigned int first = idx;
+		unsigned int lg2 = PT_FN(leaf_lg2)(t, level, top_level, lim);
+		unsigned int end, first;
 		u64 pte;
 
+		if (!lg2)
+			goto down;
+		end = 1U << PT_FN(items_lg2)(t, level, top_level);
+		first = idx;
 		while (lg2) {
-			unsigned int i, n = 1U << (lg2 - shift);
-			unsigned long at;
+			/*
+			 * A batch of leaves of one size: up to the end of the
+			 * table, of the range, or the next boundary where a
+			 * larger size of this level could start.
+			 */
+#ifdef PT_FMT_LEVEL_SIZES
+			unsigned int n_lg2 = lg2 - shift;
+#else
+			const unsigned int n_lg2 = 0;
+#endif
+			unsigned int i, k, nent;
+			size_t count = min_t(size_t, (len - done) >> lg2,
+					     (end - idx) >> n_lg2);
+#ifdef PT_FMT_LEVEL_SIZES
+			u64 larger = PT_FN(level_sizes)(t, level, top_level) &
+				     ~GENMASK_ULL(lg2, 0);
 
-			pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
-			for (i = 0; i < n; i++) {
-				u64 old = READ_ONCE(table[idx + i]);
+			if (larger) {
+				u64 next = larger & -larger;
 
-				if (likely(!old))
-					continue;
-				ret = -EEXIST;
-				at = iova + ((unsigned long)i << shift);
-				if (level && pt_fmt_is_table(t, level, old))
-					ret = PT_FN(replace_table)(t, &table[idx + i],
-								   old, level, at);
-				if (ret) {
-					pt_sync(pt, &table[first],
-						(idx - first) * sizeof(u64));
-					goto err;
-				}
+				count = min_t(size_t, count,
+					      (next - (iova & (next - 1))) >> lg2);
 			}
-			for (i = 0; i < n; i++)
-				WRITE_ONCE(table[idx + i], pte);
-			idx += n;
-			iova += 1UL << lg2;
-			pa += 1ULL << lg2;
-			done += 1UL << lg2;
-			if (done == len || idx == end)
+#endif
+			nent = count << n_lg2;
+			ret = PT_FN(map_check)(t, table, idx, nent, level, iova);
+			if (ret) {
+				pt_sync(pt, &table[first],
+					(idx - first) * sizeof(u64));
+				goto err;
+			}
+			for (k = 0; k < count; k++) {
+				pte = pt_fmt_leaf_entry(t, level,
+							pa + ((u64)k << lg2), lg2,
+							attrs);
+				for (i = 0; i < (1U << n_lg2); i++)
+					WRITE_ONCE(table[idx + (k << n_lg2) + i],
+						   pte);
+			}
+			idx += nent;
+			iova += (unsigned long)count << lg2;
+			pa += (u64)count << lg2;
+			done += (size_t)count << lg2;
+			if (done == len)
 				break;
-			lg2 = PT_FN(leaf_lg2)(t, level, top_level, iova, pa,
-					      len - done);
+			lim = PT_FN(lim)(iova, pa, len - done);
+			if (idx == end)
+				break;
+			lg2 = PT_FN(leaf_lg2)(t, level, top_level, lim);
 		}
-		pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+		if (idx != first)
+			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
 		if (done == len)
 			break;
 
@@ -192,6 +246,7 @@ static int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova, u64 pa, size
 			continue;
 		}
 
+down:
 		/* The next leaf is smaller: go down. */
 		pte = READ_ONCE(table[idx]);
 		if (!pte) {
@@ -210,7 +265,7 @@ static int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova, u64 pa, size
 err:
 	/* Leave nothing mapped by this call; the tables stay for reuse. */
 	if (done)
-		PT_FN(unmap_range)(t, start, done, NULL);
+		PT_FN(unmap_rollback)(t, start, done);
 	return ret;
 }
 
@@ -219,14 +274,15 @@ err:
  * before the cursor. Tables whose whole range this call unmapped are
  * unlinked and put on @free (left in place when @free is NULL).
  */
-static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t len,
-				 struct iommu_pages_list *free)
+static __always_inline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
+						 unsigned long iova, size_t len,
+						 struct iommu_pages_list *free)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
 	const unsigned int top_level = pt_top_level(top);
 	struct pt_iommu *pt = &t->iommu;
 	unsigned int level = top_level;
-	u64 *tables[PT_MAX_LEVELS];
+	u64 *tables[PT_MAX_LEVELS] __uninitialized;
 	unsigned long start = iova;
 	size_t done = 0;
 
@@ -266,7 +322,8 @@ static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t 
 				break;
 			}
 		}
-		pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+		if (idx != first)
+			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
 		if (stop)
 			break;
 
@@ -306,6 +363,13 @@ static size_t PT_FN(unmap_range)(struct PT_TABLE *t, unsigned long iova, size_t 
 			break;
 	}
 	return done;
+}
+
+/* Undo a failed map: clear its leaves, keep its tables. */
+static noinline size_t PT_FN(unmap_rollback)(struct PT_TABLE *t,
+					     unsigned long iova, size_t len)
+{
+	return PT_FN(unmap_range)(t, iova, len, NULL);
 }
 
 #ifdef PT_FMT_GROWS
@@ -383,15 +447,20 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 		return ret;
 #ifdef PT_FMT_GROWS
 	{
+		unsigned int level = pt_iommu_top_level(pt);
+		unsigned int lim = PT_FN(lim)(iova, pa, len);
 		unsigned long last = iova + len - 1;
-		unsigned int lg2 = min_t(unsigned int, pt_align_lg2(iova | pa),
-					 __fls(len));
-		u64 sizes = pt->pgsize_bitmap & GENMASK_ULL(lg2, 0);
 
-		lg2 = __fls(sizes);
-		if (!pt_fmt_top_fits(t, pt_top_level(READ_ONCE(pt->top)),
-				     last, lg2)) {
-			ret = PT_FN(grow)(t, last, lg2, gfp);
+		/*
+		 * Cheap test first: the top covers the range and no leaf as
+		 * large as the next level's entries can be asked for.
+		 */
+		if (unlikely(PT_FN(span_lg2)(t, level, level) < BITS_PER_LONG &&
+			     (last >> PT_FN(span_lg2)(t, level, level))) ||
+		    unlikely(lim >= pt_fmt_va_lg2(t, level + 1))) {
+			/* The largest leaf size that fits; the bitmap has 4K. */
+			lim = __fls(pt->pgsize_bitmap & GENMASK_ULL(lim, 0));
+			ret = PT_FN(grow)(t, last, lim, gfp);
 			if (ret)
 				return ret;
 		}
@@ -457,7 +526,7 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 	const unsigned long top = READ_ONCE(pt->top);
 	const unsigned int top_level = pt_top_level(top);
 	unsigned int level = top_level;
-	u64 *tables[PT_MAX_LEVELS];
+	u64 *tables[PT_MAX_LEVELS] __uninitialized;
 	size_t left = size;
 
 	if (!pt_fmt_dirty_enabled(t))

@@ -58,24 +58,40 @@ static __always_inline u64 *PT_FN(table_va)(const struct PT_TABLE *t, u64 pte)
 	return phys_to_virt(pt_fmt_table_pa(t, pte));
 }
 
-/*
- * The largest leaf to put at @level for a range starting at @iova / @pa with
- * @len bytes left, or 0 when a smaller leaf (a lower level) is needed.
- */
-static __always_inline unsigned int
-PT_FN(leaf_lg2)(const struct PT_TABLE *t, unsigned int level, unsigned int top_level,
-		unsigned long iova, u64 pa, size_t len)
+/* The largest leaf size, as log2, that alignment and length allow. */
+static __always_inline unsigned int PT_FN(lim)(unsigned long iova, u64 pa,
+					       size_t len)
 {
-	unsigned int lo = pt_fmt_va_lg2(t, level);
-	unsigned int lim = min_t(unsigned int, pt_align_lg2(iova | pa),
-				 __fls(len));
-	u64 sizes = t->iommu.pgsize_bitmap;
+	return min_t(unsigned int, pt_align_lg2(iova | pa), __fls(len));
+}
 
-	if (lim < lo)
-		return 0;
-	sizes &= GENMASK_ULL(lim, lo);
+/* The leaf sizes, as a mask of log2 bits, the format has at @level. */
+static __always_inline u64 PT_FN(level_sizes)(const struct PT_TABLE *t,
+					      unsigned int level,
+					      unsigned int top_level)
+{
+	u64 sizes = t->iommu.pgsize_bitmap &
+		    GENMASK_ULL(63, pt_fmt_va_lg2(t, level));
+
 	if (level != top_level)
 		sizes &= GENMASK_ULL(pt_fmt_va_lg2(t, level + 1) - 1, 0);
+	return sizes;
+}
+
+/*
+ * The largest leaf to put at @level when alignment and length allow up to
+ * 1 << @lim, or 0 when a smaller leaf (a lower level) is needed.
+ */
+static __always_inline unsigned int
+PT_FN(leaf_lg2)(const struct PT_TABLE *t, unsigned int level,
+		unsigned int top_level, unsigned int lim)
+{
+	u64 sizes;
+
+	if (lim < pt_fmt_va_lg2(t, level))
+		return 0;
+	sizes = PT_FN(level_sizes)(t, level, top_level) &
+		GENMASK_ULL(lim, 0);
 	return sizes ? __fls(sizes) : 0;
 }
 

@@ -20,6 +20,8 @@
 #define PT_MAX_LEVELS	6
 #define PT_FMT_DIRTY
 #define PT_FMT_GROWS
+/* Several leaf sizes per level (replicated entries). */
+#define PT_FMT_LEVEL_SIZES
 
 #define AMDV1_PTE_PR		BIT_ULL(0)
 #define AMDV1_PTE_HD_BIT	6
