@@ -64,4 +64,25 @@ void *iommu_frag_alloc(struct iommu_frag_pool *pool, gfp_t gfp);
 extern bool iommu_pages_whole_only;
 #endif
 
+/*
+ * For tests: a node counter summed over online nodes, exactly: the global
+ * value plus every CPU's pending diff (an allocation on one CPU and its
+ * free on another leave the global value off until the diffs are folded).
+ */
+static inline long iommu_pages_stat_exact(enum node_stat_item item)
+{
+	long x = 0;
+	int nid, cpu;
+
+	for_each_online_node(nid) {
+		struct pglist_data *pgdat = NODE_DATA(nid);
+
+		x += atomic_long_read(&pgdat->vm_stat[item]);
+		for_each_online_cpu(cpu)
+			x += per_cpu_ptr(pgdat->per_cpu_nodestats,
+					 cpu)->vm_node_stat_diff[item];
+	}
+	return x;
+}
+
 #endif /* __IOMMU_PAGES_INTERNAL_H */

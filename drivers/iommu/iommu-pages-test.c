@@ -35,28 +35,12 @@ struct counters {
 	long secondary;
 };
 
-/* A node counter exactly: the global value plus every CPU's pending diff. */
-static long node_stat_exact(int nid, enum node_stat_item item)
-{
-	struct pglist_data *pgdat = NODE_DATA(nid);
-	long x = atomic_long_read(&pgdat->vm_stat[item]);
-	int cpu;
-
-	for_each_online_cpu(cpu)
-		x += per_cpu_ptr(pgdat->per_cpu_nodestats, cpu)->vm_node_stat_diff[item];
-	return x;
-}
-
 static struct counters snap(void)
 {
-	struct counters c = {};
-	int nid;
-
-	for_each_online_node(nid) {
-		c.iommu += node_stat_exact(nid, NR_IOMMU_PAGES);
-		c.secondary += node_stat_exact(nid, NR_SECONDARY_PAGETABLE);
-	}
-	return c;
+	return (struct counters){
+		.iommu = iommu_pages_stat_exact(NR_IOMMU_PAGES),
+		.secondary = iommu_pages_stat_exact(NR_SECONDARY_PAGETABLE),
+	};
 }
 
 static void expect_delta(struct kunit *test, struct counters before,

@@ -21,6 +21,7 @@
 #include <linux/vmstat.h>
 
 #include "pt_defs.h"
+#include "../iommu-pages-internal.h"
 
 #define PT_TEST_OPS	2000
 
@@ -44,7 +45,7 @@ static void pt_test_make_dirty(struct pt_test *pt_t, unsigned long iova);
 
 static unsigned long pt_test_nr_pages(void)
 {
-	return global_node_page_state(NR_IOMMU_PAGES);
+	return iommu_pages_stat_exact(NR_IOMMU_PAGES);
 }
 
 static void pt_test_flush_walk(struct pt_iommu *pt, unsigned long iova,
