@@ -166,7 +166,6 @@ static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
 	tables[level] = pt_top_table(top);
 	while (true) {
 		u64 *table = tables[level];
-		unsigned int shift = pt_fmt_va_lg2(t, level);
 		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
 		unsigned int lg2 = PT_FN(leaf_lg2)(t, level, top_level, lim);
 		unsigned int end, first;
@@ -183,7 +182,7 @@ static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
 			 * larger size of this level could start.
 			 */
 #ifdef PT_FMT_LEVEL_SIZES
-			unsigned int n_lg2 = lg2 - shift;
+			unsigned int n_lg2 = lg2 - pt_fmt_va_lg2(t, level);
 #else
 			const unsigned int n_lg2 = 0;
 #endif
@@ -420,6 +419,83 @@ static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 }
 #endif
 
+/*
+ * One leaf of exactly one entry (what the IOMMU core asks for most): walk
+ * down to its level and write it, without the batch and rollback state of
+ * map_range(). Returns 1 when the general path must decide (an entry in the
+ * way, or a leaf of several entries).
+ */
+static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
+					  unsigned long iova, u64 pa,
+					  unsigned int lg2, u64 attrs,
+					  gfp_t gfp)
+{
+	const unsigned long top = READ_ONCE(t->iommu.top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level;
+	u64 *table = pt_top_table(top);
+	u64 *ptep, pte;
+	int ret;
+
+	while (pt_fmt_va_lg2(t, level) != lg2) {
+		if (!level || pt_fmt_va_lg2(t, level) < lg2)
+			return 1;
+		ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+		pte = READ_ONCE(*ptep);
+		if (!pte) {
+			ret = PT_FN(new_table)(t, ptep, level, gfp, &pte);
+			if (ret)
+				return ret;
+		} else if (!pt_fmt_is_table(t, level, pte)) {
+			return -EEXIST;
+		}
+		table = PT_FN(table_va)(t, pte);
+		level--;
+	}
+	ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+	if (READ_ONCE(*ptep))
+		return 1;
+	WRITE_ONCE(*ptep, pt_fmt_leaf_entry(t, level, pa, lg2, attrs));
+	pt_sync(&t->iommu, ptep, sizeof(*ptep));
+	return 0;
+}
+
+/*
+ * Unmap when one leaf starting at @iova covers the whole request; returns
+ * 0 when the general path must do it (a smaller leaf, where a covered
+ * table may have to be freed) or there is nothing to unmap (it finds that
+ * again, cheaply).
+ */
+static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
+					       unsigned long iova, size_t len)
+{
+	const unsigned long top = READ_ONCE(t->iommu.top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level, lg2, i, n;
+	u64 *table = pt_top_table(top);
+	u64 *ptep, pte;
+
+	while (true) {
+		ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+		pte = READ_ONCE(*ptep);
+		if (!pte)
+			return 0;
+		if (!level || !pt_fmt_is_table(t, level, pte))
+			break;
+		table = PT_FN(table_va)(t, pte);
+		level--;
+	}
+	lg2 = pt_fmt_leaf_lg2(t, level, pte);
+	if ((1UL << lg2) < len || (iova & ((1UL << lg2) - 1)))
+		return 0;
+	/* @iova is the leaf's start: @ptep is its first entry. */
+	n = 1U << (lg2 - pt_fmt_va_lg2(t, level));
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(ptep[i], 0);
+	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
+	return 1UL << lg2;
+}
+
 static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 			    phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			    int prot, gfp_t gfp, size_t *mapped)
@@ -466,6 +542,14 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 		}
 	}
 #endif
+	if (pgcount == 1) {
+		ret = PT_FN(map_one)(t, iova, pa, __ffs(pgsize), attrs, gfp);
+		if (ret <= 0) {
+			if (!ret)
+				*mapped += len;
+			return ret;
+		}
+	}
 	return PT_FN(map_range)(t, iova, pa, len, attrs, gfp, mapped);
 }
 
@@ -481,8 +565,10 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 	    check_mul_overflow(pgsize, pgcount, &len) ||
 	    (iova & (min_size - 1)) || !PT_FN(iova_ok)(t, iova, len))
 		return 0;
-	done = PT_FN(unmap_range)(t, iova, len,
-				  gather ? &gather->freelist : NULL);
+	done = PT_FN(unmap_one)(t, iova, len);
+	if (!done)
+		done = PT_FN(unmap_range)(t, iova, len,
+					  gather ? &gather->freelist : NULL);
 	if (done && gather)
 		iommu_iotlb_gather_add_range(gather, iova, done);
 	return done;
