@@ -148,12 +148,21 @@ def judge_init(j, lines):
         j.check('init/done', False, m[-1])
 
 
+# What a KTAP line looks like once the printk timestamp is off: a version or
+# plan line, a result, a diagnostic, or anything indented (nested suites,
+# expectation details).  Other kernel messages printed while KUnit runs
+# ("input: ..." from an asynchronous probe) confuse kunit.py's parser when
+# they land between two KTAP lines, so they are left out of what it reads.
+KTAP_LINE = re.compile(r'^(?:\[[ 0-9.]*\] )?(?:\s|KTAP version|TAP version|1\.\.|ok |not ok |#)')
+
+
 def judge_kunit(j, lines, kunit_py):
     kern = []
     for l in lines:
         if l.startswith(INIT_PREFIX):
             break
-        kern.append(l)
+        if KTAP_LINE.match(l):
+            kern.append(l)
     if not any('KTAP version' in l or 'TAP version' in l for l in kern):
         j.check('kunit', False, 'CONFIG_KUNIT=y but no KTAP output before init started (crash?)')
         return

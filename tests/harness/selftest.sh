@@ -111,6 +111,25 @@ t_eval_kunit_fail() {
 	expect_fail $? kunit/list-kunit-test list_test_list_add_tail
 }
 
+t_eval_kunit_interleaved() {
+	# An asynchronous probe's message between two KTAP lines (seen on a
+	# real boot): the suites still parse and pass.
+	awk '{ print } /^\[[ 0-9.]*\]     KTAP version 1\r?$/ && !done { print "[   12.552100] input: ImExPS/2 Generic Explorer Mouse as /devices/platform/i8042/serio1/input/input3\r"; done = 1 }' \
+		"$FIX/vtd-strict.console.log" >"$TMP/k.log"
+	grep -A1 '     KTAP version 1' "$TMP/k.log" | grep -q 'input: ImExPS' || {
+		echo "fixture has no nested KTAP version line"
+		return 1
+	}
+	judge "$TMP/k.log" "$FIX/x86_64.config" || {
+		cat "$TMP/rows"
+		return 1
+	}
+	grep -qP "^PASS\tfx/kunit/list-kunit-test\t" "$TMP/rows" || {
+		echo "list-kunit-test not passed"
+		return 1
+	}
+}
+
 t_eval_kunit_crash() {
 	# The kernel's KTAP stops in the middle of a suite: a crash.
 	awk '/list_test_list_del_init_careful/ { print "[   22.500000] ---[ end Kernel panic - not syncing: Fatal exception ]---"; exit } { print }' \
@@ -413,6 +432,7 @@ t eval_kmemleak "a planted kmemleak report fails the console check"
 t eval_lockdep "a planted lockdep splat fails the console check"
 t eval_kunit_fail "a failing KUnit KTAP line fails its suite"
 t eval_kunit_crash "KUnit output cut short by a crash fails"
+t eval_kunit_interleaved "a kernel message inside the KTAP output does not break parsing"
 t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
