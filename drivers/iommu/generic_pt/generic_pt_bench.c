@@ -23,10 +23,7 @@
 #include <linux/sort.h>
 
 #include "pt_common.h"
-
-#if IS_ENABLED(CONFIG_AMD_IOMMU)
-#include "../amd/amd_iommu_types.h"
-#endif
+#include "pt_old.h"
 
 #define ITERS	10000
 #define ROUNDS	5
@@ -194,29 +191,6 @@ static void bench_header(struct kunit *test)
 }
 
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
-static void bench_tlb_flush_all(void *cookie)
-{
-}
-
-static void bench_tlb_flush_walk(unsigned long iova, size_t size,
-				 size_t granule, void *cookie)
-{
-}
-
-/* What arm-smmu-v3 does per unmapped page: extend the gather. */
-static void bench_tlb_add_page(struct iommu_iotlb_gather *gather,
-			       unsigned long iova, size_t granule,
-			       void *cookie)
-{
-	iommu_iotlb_gather_add_range(gather, iova, granule);
-}
-
-static const struct iommu_flush_ops bench_tlb_ops = {
-	.tlb_flush_all = bench_tlb_flush_all,
-	.tlb_flush_walk = bench_tlb_flush_walk,
-	.tlb_add_page = bench_tlb_add_page,
-};
-
 static void bench_lpae(struct kunit *test)
 {
 	struct pt_iommu_armv8_cfg pcfg = {
@@ -228,7 +202,7 @@ static void bench_lpae(struct kunit *test)
 		.ias = 48,
 		.oas = 48,
 		.coherent_walk = true,
-		.tlb = &bench_tlb_ops,
+		.tlb = pt_old_tlb_ops(),
 	};
 	struct bench_impl impl[2] = {};
 
@@ -252,10 +226,7 @@ static void bench_lpae(struct kunit *test)
 #endif
 
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
-/*
- * The 6.12 AMD v1 code lives inside a protection domain (it flushes through
- * it); one with no device and no IOMMU attached makes those flushes empty.
- */
+/* The 6.12 AMD v1 code in a device-less domain (pt_old.h). */
 static void bench_amd(struct kunit *test)
 {
 	struct pt_iommu_amdv1_cfg pcfg = { .va_lg2 = 52, .start_level = 2 };
@@ -264,20 +235,11 @@ static void bench_amd(struct kunit *test)
 	struct bench_impl impl[2] = {};
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	pdom = kunit_kzalloc(test, sizeof(*pdom), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pdom);
-	spin_lock_init(&pdom->lock);
-	INIT_LIST_HEAD(&pdom->dev_list);
-	INIT_LIST_HEAD(&pdom->dev_data_list);
-	xa_init(&pdom->iommu_array);
-	pdom->pd_mode = PD_MODE_V1;
-	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
 	t->iommu.driver_ops = &bench_driver_ops;
 	KUNIT_ASSERT_EQ(test, pt_iommu_amdv1_init(t, &pcfg, 0, NUMA_NO_NODE,
 						  GFP_KERNEL), 0);
 	impl[0].pt = &t->iommu;
-	impl[1].ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg,
-					   pdom);
+	impl[1].ops = pt_old_amdv1_alloc(test, &pdom);
 	impl[1].amd = true;
 	KUNIT_ASSERT_NOT_NULL(test, impl[1].ops);
 	bench_alloc_samples(test, &impl[0]);

@@ -35,9 +35,9 @@ static int pt_test_init(struct pt_iommu_amdv1 *t,
 
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 #define PT_TEST_DIFFERENTIAL
-#include "../../amd/amd_iommu_types.h"
 #endif
 #include "../pt_kunit.h"
+#include "../pt_old.h"
 
 static bool pt_test_priv_ok(struct pt_test *pt_t)
 {
@@ -105,9 +105,8 @@ static u64 *pt_diff_amdv1_top(struct pt_test_diff *d, unsigned int *level)
 }
 
 /*
- * Against the 6.12 AMD v1 code, in a protection domain with no device and
- * no IOMMU attached (its flushes then have nothing to do). It never frees
- * tables on unmap, so both unmap without a gather here.
+ * Against the 6.12 AMD v1 code (pt_old.h). It never frees tables on unmap,
+ * so both unmap without a gather here.
  */
 static void pt_test_amdv1_differential(struct kunit *test)
 {
@@ -123,17 +122,9 @@ static void pt_test_amdv1_differential(struct kunit *test)
 		pt_test_finish(test, pt_t);
 		kunit_skip(test, "6.12 starts with three levels");
 	}
-	pdom = kunit_kzalloc(test, sizeof(*pdom), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, pdom);
-	spin_lock_init(&pdom->lock);
-	INIT_LIST_HEAD(&pdom->dev_list);
-	INIT_LIST_HEAD(&pdom->dev_data_list);
-	xa_init(&pdom->iommu_array);
-	pdom->pd_mode = PD_MODE_V1;
-	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
-	d.priv = pdom;
-	d.ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg, pdom);
+	d.ops = pt_old_amdv1_alloc(test, &pdom);
 	KUNIT_ASSERT_NOT_NULL(test, d.ops);
+	d.priv = pdom;
 	KUNIT_ASSERT_EQ(test, pdom->iop.pgtbl.cfg.pgsize_bitmap,
 			pt_t->pt->pgsize_bitmap);
 	pt_test_differential(test, &d);

@@ -50,6 +50,7 @@ static int pt_test_init(struct pt_iommu_armv8 *t,
 #define PT_TEST_DIFFERENTIAL
 #endif
 #include "../pt_kunit.h"
+#include "../pt_old.h"
 
 static bool pt_test_priv_ok(struct pt_test *pt_t)
 {
@@ -103,27 +104,6 @@ static void pt_test_armv8_bad_cfg(struct kunit *test)
 }
 
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
-static void pt_diff_tlb_flush_all(void *cookie)
-{
-}
-
-static void pt_diff_tlb_flush_walk(unsigned long iova, size_t size,
-				   size_t granule, void *cookie)
-{
-}
-
-static void pt_diff_tlb_add_page(struct iommu_iotlb_gather *gather,
-				 unsigned long iova, size_t granule,
-				 void *cookie)
-{
-}
-
-static const struct iommu_flush_ops pt_diff_tlb_ops = {
-	.tlb_flush_all = pt_diff_tlb_flush_all,
-	.tlb_flush_walk = pt_diff_tlb_flush_walk,
-	.tlb_add_page = pt_diff_tlb_add_page,
-};
-
 static u64 *pt_diff_armv8_top(struct pt_test_diff *d, unsigned int *level)
 {
 	struct io_pgtable_cfg *cfg = d->priv;
@@ -145,7 +125,7 @@ static void pt_test_armv8_differential(struct kunit *test)
 		.ias = c->cfg.ias,
 		.oas = c->cfg.oas,
 		.coherent_walk = true,
-		.tlb = &pt_diff_tlb_ops,
+		.tlb = pt_old_tlb_ops(),
 		.quirks = (c->cfg.ns ? IO_PGTABLE_QUIRK_ARM_NS : 0) |
 			  ((c->flags & PT_FLAG_DIRTY) ?
 			   IO_PGTABLE_QUIRK_ARM_HD : 0),
