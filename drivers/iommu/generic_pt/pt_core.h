@@ -120,6 +120,25 @@ static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep, unsigned int
 }
 
 /*
+ * The table at *@level ended at @iova: go up to the first parent that goes
+ * on past it. False (and a WARN) if that would leave the top, which the
+ * range checks rule out.
+ */
+static __always_inline bool PT_FN(up)(const struct PT_TABLE *t,
+				      unsigned int *level,
+				      unsigned int top_level,
+				      unsigned long iova)
+{
+	do {
+		if (WARN_ON(*level == top_level))
+			return false;
+		(*level)++;
+	} while (*level != top_level &&
+		 !(iova & (BIT_ULL(PT_FN(span_lg2)(t, *level, top_level)) - 1)));
+	return true;
+}
+
+/*
  * Check that the @nent entries from @idx are empty before a batch of
  * leaves goes there; an empty table in the way is replaced when allowed.
  */
@@ -233,15 +252,10 @@ static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
 
 		if (idx == end) {
 			/* This table is full up to its end: to its parent. */
-			do {
-				if (WARN_ON(level == top_level)) {
-					ret = -ERANGE;
-					goto err;
-				}
-				level++;
-			} while (level != top_level &&
-				 !(iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
-							top_level)) - 1)));
+			if (!PT_FN(up)(t, &level, top_level, iova)) {
+				ret = -ERANGE;
+				goto err;
+			}
 			continue;
 		}
 
@@ -348,8 +362,9 @@ static __always_inline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 
 				WRITE_ONCE(*ptep, 0);
 				pt_sync(pt, ptep, sizeof(*ptep));
-				pt_table_release(pt, child, sizeof(u64) <<
-					PT_FN(items_lg2)(t, level - 1, top_level));
+				pt_table_release(pt, child,
+						 PT_FN(table_size)(t, level - 1,
+								   top_level));
 				iommu_pages_list_add(free, child);
 			}
 			if (level == top_level ||
@@ -565,7 +580,8 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 	    check_mul_overflow(pgsize, pgcount, &len) ||
 	    (iova & (min_size - 1)) || !PT_FN(iova_ok)(t, iova, len))
 		return 0;
-	done = PT_FN(unmap_one)(t, iova, len);
+	/* One page asked for: most often one leaf covers it. */
+	done = pgcount == 1 ? PT_FN(unmap_one)(t, iova, len) : 0;
 	if (!done)
 		done = PT_FN(unmap_range)(t, iova, len,
 					  gather ? &gather->freelist : NULL);
@@ -670,13 +686,8 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 			tables[--level] = PT_FN(table_va)(t, pte);
 			continue;
 		}
-		do {
-			if (WARN_ON(level == top_level))
-				return -EINVAL;
-			level++;
-		} while (level != top_level &&
-			 !(iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
-						top_level)) - 1)));
+		if (!PT_FN(up)(t, &level, top_level, iova))
+			return -EINVAL;
 	}
 	return 0;
 }
