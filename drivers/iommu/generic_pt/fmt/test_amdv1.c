@@ -49,7 +49,7 @@ static bool pt_test_dirty_ok(struct pt_test *pt_t)
 	return true;
 }
 
-/* The IOMMU sets HD in the replica it wrote through; here the last one. */
+/* What the IOMMU does on a write: set HD in the entry it wrote through. */
 static void pt_test_make_dirty(struct pt_test *pt_t, unsigned long iova)
 {
 	u64 *ptep = pt_test_leaf_ptep(pt_t, iova);
@@ -95,6 +95,44 @@ static void pt_test_amdv1_grow(struct kunit *test)
 	pt_test_finish(test, pt_t);
 }
 
+/*
+ * A sized leaf is dirty when any replica is (the IOMMU sets HD only in the
+ * one it wrote through): the whole leaf is recorded once, and every
+ * replica is clean afterwards.
+ */
+static void pt_test_amdv1_dirty_replica(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty = { .gather = &gather };
+	unsigned long iova = SZ_64K;
+	size_t mapped;
+	u64 *ptep;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, iova, SZ_1M, SZ_16K,
+					  IOMMU_READ | IOMMU_WRITE, &mapped), 0);
+	ptep = pt_test_leaf_ptep(pt_t, iova);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_ASSERT_EQ(test, pt_fmt_leaf_lg2(&pt_t->table, 0, *ptep), 14);
+	/* The third replica only. */
+	ptep[2] |= AMDV1_PTE_HD;
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, SZ_1M, 0,
+							    &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, iova);
+	KUNIT_EXPECT_EQ(test, gather.end, iova + SZ_16K - 1);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_FALSE(test, ptep[i] & AMDV1_PTE_HD);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt->ops->read_and_clear_dirty(pt, 0, SZ_1M, 0,
+							    &dirty), 0);
+	KUNIT_EXPECT_EQ(test, gather.start, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, SZ_16K), SZ_16K);
+	pt_test_finish(test, pt_t);
+}
+
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 static u64 *pt_diff_amdv1_top(struct pt_test_diff *d, unsigned int *level)
 {
@@ -135,6 +173,7 @@ static void pt_test_amdv1_differential(struct kunit *test)
 
 static struct kunit_case pt_test_amdv1_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_amdv1_grow, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_amdv1_dirty_replica, pt_test_cfg_gen_params),
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 	KUNIT_CASE_PARAM(pt_test_amdv1_differential, pt_test_cfg_gen_params),
 #endif
