@@ -62,9 +62,9 @@ source: tree
 kunit: tree
 	@bash $(H)/check.sh kunit "$(KUNITCONFIG)" "$(KUNIT_ARCH)"
 
-## bench [BENCH=x]     boot a benchmark kernel (tests/bench/*), print its table
+## bench [BENCH=x] [RUNS=n]  boot a benchmark kernel n times, print its table
 bench: tree
-	@bash $(H)/check.sh bench $(BENCH)
+	@RUNS="$(RUNS)" bash $(H)/check.sh bench $(BENCH)
 
 ## harness-test        the harness's own tests only
 harness-test: tree

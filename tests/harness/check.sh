@@ -206,22 +206,39 @@ check)
 bench)
 	bs=${1:-$(all_benches)}
 	valid_names benchmark "$TOP/tests/bench" $bs
+	runs=${RUNS:-1}
+	[[ "$runs" =~ ^[1-9][0-9]?$ ]] ||
+		die "RUNS must be a number of boots from 1 to 99, not '$runs'"
 	start
 	rc=0
 	for b in $bs; do
 		bash "$HARNESS/deps.sh" "$(kernel_arch "$(case_kernel "$b")")" || exit 1
-		boot_case "$b" || rc=1
 		SUITE=
 		. "$TOP/tests/bench/$b"
 		out=$BUILD/bench/$b.txt
 		mkdir -p "$BUILD/bench"
-		# kunit_info() lines of the benchmark: "# <case>: <text>"
-		sed -n 's/^\[[ 0-9.]*\] *# [a-z_]*bench[a-z_]*: //p' "$BUILD/cases/$b/console.log" >"$out"
+		rm -f "$BUILD/bench/$b".run*.txt
+		for r in $(seq "$runs"); do
+			boot_case "$b" || rc=1
+			# kunit_info() lines of the benchmark: "# <case>: <text>"
+			sed -n 's/^\[[ 0-9.]*\] *# [a-z_]*bench[a-z_]*: //p' \
+				"$BUILD/cases/$b/console.log" >"$out"
+			[ -s "$out" ] || {
+				echo "error: benchmark $b printed no table" >&2
+				rc=1
+				break
+			}
+			cp "$out" "$BUILD/bench/$b.run$r.txt"
+		done
 		{
 			echo "benchmark $b (suite $SUITE, kernel $(case_kernel "$b"), ${ACCEL:-tcg}):"
 			sed 's/^/  /' "$out"
+			if [ "$runs" -gt 1 ] && [ "$rc" -eq 0 ]; then
+				python3 "$HARNESS/benchsum.py" \
+					$(seq -f "$BUILD/bench/$b.run%g.txt" "$runs") |
+					sed 's/^/  /'
+			fi
 		} | tee "$out.summary"
-		[ -s "$out" ] || { echo "error: benchmark $b printed no table" >&2; rc=1; }
 	done
 	exit $rc
 	;;

@@ -86,8 +86,9 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	return 0;
 }
 
-static noinline size_t PT_FN(unmap_rollback)(struct PT_TABLE *t,
-					     unsigned long iova, size_t len);
+static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
+					  unsigned long iova, size_t len,
+					  struct iommu_pages_list *free);
 
 /*
  * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
@@ -138,15 +139,11 @@ static __always_inline bool PT_FN(up)(const struct PT_TABLE *t,
 	return true;
 }
 
-/*
- * Check that the @nent entries from @idx are empty before a batch of
- * leaves goes there; an empty table in the way is replaced when allowed.
- */
-static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
-					    unsigned int idx,
-					    unsigned int nent,
-					    unsigned int level,
-					    unsigned long iova)
+/* An entry in the way of a batch of leaves: see whether each can go. */
+static noinline int PT_FN(map_check_slow)(struct PT_TABLE *t, u64 *table,
+					  unsigned int idx, unsigned int nent,
+					  unsigned int level,
+					  unsigned long iova)
 {
 	unsigned int i;
 
@@ -167,10 +164,63 @@ static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
 	return 0;
 }
 
-static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
-					    unsigned long iova, u64 pa,
-					    size_t len, u64 attrs, gfp_t gfp,
-					    size_t *mapped)
+/*
+ * Check that the @nent entries from @idx are empty before a batch of
+ * leaves goes there; an empty table in the way is replaced when allowed.
+ */
+static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
+					    unsigned int idx,
+					    unsigned int nent,
+					    unsigned int level,
+					    unsigned long iova)
+{
+	u64 any = 0;
+	unsigned int i;
+
+	for (i = 0; i < nent; i++)
+		any |= READ_ONCE(table[idx + i]);
+	if (likely(!any))
+		return 0;
+	return PT_FN(map_check_slow)(t, table, idx, nent, level, iova);
+}
+
+/*
+ * Write @count leaves of 1 << @lg2 from @pa, each over 1 << @n_lg2 entries
+ * from @ptep. Where the format allows, each entry is the one before plus a
+ * step, not encoded again.
+ */
+static __always_inline void PT_FN(write_leaves)(struct PT_TABLE *t, u64 *ptep,
+						unsigned int count,
+						unsigned int n_lg2,
+						unsigned int level, u64 pa,
+						unsigned int lg2, u64 attrs)
+{
+	u64 step = pt_fmt_leaf_step(t, lg2);
+	u64 pte = pt_fmt_leaf_entry(t, level, pa, lg2, attrs);
+	unsigned int i, k;
+
+	if (likely(step)) {
+		for (k = 0; k < count; k++, pte += step)
+			for (i = 0; i < (1U << n_lg2); i++)
+				WRITE_ONCE(ptep[(k << n_lg2) + i], pte);
+		return;
+	}
+	for (k = 0; k < count; k++) {
+		pte = pt_fmt_leaf_entry(t, level, pa + ((u64)k << lg2), lg2,
+					attrs);
+		for (i = 0; i < (1U << n_lg2); i++)
+			WRITE_ONCE(ptep[(k << n_lg2) + i], pte);
+	}
+}
+
+/*
+ * Map any range: leaves of the sizes alignment and length allow, batched per
+ * table. Out of line, so that the one-leaf path of map_pages() keeps a small
+ * stack frame (this loop's state would be saved and restored on every call).
+ */
+static noinline int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova,
+				     u64 pa, size_t len, u64 attrs, gfp_t gfp,
+				     size_t *mapped)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
 	const unsigned int top_level = pt_top_level(top);
@@ -205,7 +255,7 @@ static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
 #else
 			const unsigned int n_lg2 = 0;
 #endif
-			unsigned int i, k, nent;
+			unsigned int nent;
 			size_t count = min_t(size_t, (len - done) >> lg2,
 					     (end - idx) >> n_lg2);
 #ifdef PT_FMT_LEVEL_SIZES
@@ -226,14 +276,8 @@ static __always_inline int PT_FN(map_range)(struct PT_TABLE *t,
 					(idx - first) * sizeof(u64));
 				goto err;
 			}
-			for (k = 0; k < count; k++) {
-				pte = pt_fmt_leaf_entry(t, level,
-							pa + ((u64)k << lg2), lg2,
-							attrs);
-				for (i = 0; i < (1U << n_lg2); i++)
-					WRITE_ONCE(table[idx + (k << n_lg2) + i],
-						   pte);
-			}
+			PT_FN(write_leaves)(t, &table[idx], count, n_lg2,
+					    level, pa, lg2, attrs);
 			idx += nent;
 			iova += (unsigned long)count << lg2;
 			pa += (u64)count << lg2;
@@ -278,7 +322,7 @@ down:
 err:
 	/* Leave nothing mapped by this call; the tables stay for reuse. */
 	if (done)
-		PT_FN(unmap_rollback)(t, start, done);
+		PT_FN(unmap_range)(t, start, done, NULL);
 	return ret;
 }
 
@@ -287,9 +331,9 @@ err:
  * before the cursor. Tables whose whole range this call unmapped are
  * unlinked and put on @free (left in place when @free is NULL).
  */
-static __always_inline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
-						 unsigned long iova, size_t len,
-						 struct iommu_pages_list *free)
+static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
+					  unsigned long iova, size_t len,
+					  struct iommu_pages_list *free)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
 	const unsigned int top_level = pt_top_level(top);
@@ -377,13 +421,6 @@ static __always_inline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			break;
 	}
 	return done;
-}
-
-/* Undo a failed map: clear its leaves, keep its tables. */
-static noinline size_t PT_FN(unmap_rollback)(struct PT_TABLE *t,
-					     unsigned long iova, size_t len)
-{
-	return PT_FN(unmap_range)(t, iova, len, NULL);
 }
 
 #ifdef PT_FMT_GROWS

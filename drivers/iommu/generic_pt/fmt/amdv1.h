@@ -104,6 +104,13 @@ static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_amdv1 *t,
 	       ((u64)AMDV1_NEXT_SIZED << AMDV1_PTE_NEXT_SHIFT) | attrs;
 }
 
+/* What to add to a leaf entry for the next leaf: the address sits in place. */
+static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_amdv1 *t,
+					    unsigned int lg2)
+{
+	return 1ULL << lg2;
+}
+
 /* No privilege levels; caching and execute are not controlled per page. */
 static __always_inline int pt_fmt_attrs(const struct pt_iommu_amdv1 *t, int prot, u64 *attrs)
 {

@@ -115,6 +115,17 @@ static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_armv8 *t,
 	       (level ? ARMV8_PTE_TYPE_BLOCK : ARMV8_PTE_TYPE_PAGE);
 }
 
+/*
+ * What to add to a leaf entry for the next leaf of 1 << @lg2, or 0 when it
+ * must be encoded again: the address sits in place except with a 64K
+ * granule, where bits 51:48 go in 15:12.
+ */
+static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_armv8 *t,
+					    unsigned int lg2)
+{
+	return t->granule_lg2 < 16 ? 1ULL << lg2 : 0;
+}
+
 /* Same choices as io-pgtable-arm's prot_to_pte for the LPAE formats. */
 static __always_inline int pt_fmt_attrs(const struct pt_iommu_armv8 *t, int prot, u64 *attrs)
 {

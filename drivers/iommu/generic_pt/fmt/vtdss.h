@@ -75,6 +75,13 @@ static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_vtdss *t,
 	return pa | attrs | (level ? VTDSS_PTE_PS : 0);
 }
 
+/* What to add to a leaf entry for the next leaf: the address sits in place. */
+static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_vtdss *t,
+					    unsigned int lg2)
+{
+	return 1ULL << lg2;
+}
+
 /* No privilege levels; memory type comes from the snoop setting. */
 static __always_inline int pt_fmt_attrs(const struct pt_iommu_vtdss *t, int prot, u64 *attrs)
 {

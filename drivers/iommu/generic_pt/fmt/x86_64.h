@@ -77,6 +77,13 @@ static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_x86_64 *t,
 	return pa | attrs | (level ? X86_64_PTE_PS : 0);
 }
 
+/* What to add to a leaf entry for the next leaf: the address sits in place. */
+static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_x86_64 *t,
+					    unsigned int lg2)
+{
+	return 1ULL << lg2;
+}
+
 /*
  * Accessed (and dirty for writable pages) are set up front so the IOMMU
  * never has to write the entry. IOMMU_PRIV makes a supervisor page.

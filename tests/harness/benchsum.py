@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise several runs of a benchmark table (generic_pt_bench.c).
+
+Each input file holds one run's kunit_info() lines; a row reads
+  "<fmt> <op> <case> | <new min> <new med> | <old min> <old med> | ..."
+For each row this prints the new/old ratio of the minimums and of the
+medians over the runs: lowest-highest and the median run. Ratios are
+computed from the nanoseconds, not from the rounded percentages.
+"""
+import re
+import statistics
+import sys
+
+ROW = re.compile(r'^(\S+)\s+(map|unmap)\s+(.+?)\s*\|\s*(\d+)\s+(\d+)\s*\|'
+                 r'\s*(\d+)\s+(\d+)\s*\|')
+
+
+def parse(path):
+    rows = []
+    with open(path, encoding='utf-8', errors='replace') as f:
+        for line in f:
+            m = ROW.match(line.strip())
+            if not m:
+                continue
+            new_min, new_med, old_min, old_med = map(int, m.group(4, 5, 6, 7))
+            if not old_min or not old_med:
+                raise ValueError(f'{path}: a 6.12 time of 0 in: {line.strip()}')
+            rows.append(((m.group(1), m.group(2), m.group(3)),
+                         new_min / old_min, new_med / old_med))
+    if not rows:
+        raise ValueError(f'{path}: no benchmark rows')
+    return rows
+
+
+def span(values):
+    return (f'{min(values):.2f}-{max(values):.2f} '
+            f'({statistics.median(values):.2f})')
+
+
+def main(paths):
+    runs = [parse(p) for p in paths]
+    keys = [r[0] for r in runs[0]]
+    for path, run in zip(paths[1:], runs[1:]):
+        if [r[0] for r in run] != keys:
+            raise ValueError(f'{path}: rows differ from {paths[0]}')
+    print(f'new/old over {len(runs)} runs: lowest-highest (median run)')
+    print(f'{"fmt":5} {"op":5} {"case":8} | {"of the minimums":17} | '
+          'of the medians')
+    for i, (fmt, op, case) in enumerate(keys):
+        mins = [run[i][1] for run in runs]
+        meds = [run[i][2] for run in runs]
+        print(f'{fmt:5} {op:5} {case:8} | {span(mins):17} | {span(meds)}')
+
+
+if __name__ == '__main__':
+    if len(sys.argv) < 2:
+        sys.exit('usage: benchsum.py RUN.txt...')
+    try:
+        main(sys.argv[1:])
+    except (OSError, ValueError) as e:
+        sys.exit(f'error: {e}')
