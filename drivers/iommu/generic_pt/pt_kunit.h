@@ -330,6 +330,80 @@ static void pt_test_every_size(struct kunit *test)
 	pt_test_finish(test, pt_t);
 }
 
+/*
+ * Five leaves of each size in one call, as the IOMMU core asks (pgsize and
+ * a count): they start two leaves before the end of a table, so the batch
+ * goes on in the next one, and their addresses cross bit 48 (or the top
+ * bit of a narrower output space), where a format may encode the address
+ * out of place. Every leaf translates at both ends and takes its own
+ * entries; one unmap takes all.
+ */
+static void pt_test_batch(struct kunit *test)
+{
+	/* Tables a smaller size left behind are replaced (flush_walk). */
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct PT_TABLE *t = &pt_t->table;
+	struct pt_iommu *pt = pt_t->pt;
+	unsigned long last = pt_test_last_iova(pt);
+	unsigned int lg2;
+
+#ifdef PT_FMT_SIGN_EXTEND
+	last = (1UL << (pt->va_lg2 - 1)) - 1;
+#endif
+	for_each_set_bit(lg2, (unsigned long *)&pt->pgsize_bitmap, 64) {
+		u64 size = 1ULL << lg2;
+		u64 cross = 1ULL << min_t(unsigned int, 48, pt->oa_lg2 - 1);
+		unsigned int level = pt_iommu_top_level(pt), k;
+		struct iommu_iotlb_gather gather;
+		unsigned long iova, span;
+		size_t mapped = 0, unmapped;
+		u64 pa;
+		int ret;
+
+		if (lg2 + 3 >= min_t(unsigned int, pt->va_lg2, pt->oa_lg2) ||
+		    5 * size - 1 > last)
+			continue;
+		while (level && pt_fmt_va_lg2(t, level) > lg2)
+			level--;
+		span = PT_FN(span_lg2)(t, level, PT_MAX_LEVELS);
+		span = span < BITS_PER_LONG ? 1UL << span : 0;
+		iova = span && span + 3 * size - 1 <= last ? span - 2 * size : 0;
+		/*
+		 * An odd multiple of the size against an even IOVA: no two
+		 * leaves can be one larger leaf.
+		 */
+		pa = cross >= 3 * size ? cross - 3 * size : size;
+		ret = pt->ops->map_pages(pt, iova, pa, size, 5,
+					 IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
+					 &mapped);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, mapped, 5 * size);
+		KUNIT_EXPECT_EQ_MSG(test, pt_test_count(pt_t).leaves,
+				    5 * pt_test_leaf_entries(pt_t, lg2),
+				    "size 2^%u", lg2);
+		for (k = 0; k < 5; k++) {
+			KUNIT_EXPECT_EQ_MSG(test,
+					    pt->ops->iova_to_phys(pt, iova + k * size),
+					    pa + k * size, "size 2^%u leaf %u",
+					    lg2, k);
+			KUNIT_EXPECT_EQ_MSG(test,
+					    pt->ops->iova_to_phys(pt, iova + (k + 1) * size - 1),
+					    pa + (k + 1) * size - 1,
+					    "size 2^%u leaf %u", lg2, k);
+		}
+		if (iova)
+			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 5 * size),
+				0);
+		iommu_iotlb_gather_init(&gather);
+		unmapped = pt->ops->unmap_pages(pt, iova, size, 5, &gather);
+		KUNIT_EXPECT_EQ_MSG(test, unmapped, 5 * size, "size 2^%u", lg2);
+		iommu_put_pages_list(&gather.freelist);
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	}
+	pt_test_finish(test, pt_t);
+}
+
 /* The first and last IOVA of the space (both halves if sign extended). */
 static void pt_test_ends(struct kunit *test)
 {
@@ -1097,6 +1171,7 @@ static void pt_test_differential(struct kunit *test, struct pt_test_diff *d)
 static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_every_size, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_batch, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_ends, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_overlap, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_unmap_hole, pt_test_cfg_gen_params),
