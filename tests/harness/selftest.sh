@@ -424,6 +424,35 @@ t_srccheck_catches() {
 		{ cat "$TMP/src.rows"; return 1; }
 }
 
+# --- benchsum.py -------------------------------------------------------
+
+t_benchsum() {
+	local out
+	printf '%s\n' 'clock: cycle counter' \
+		'LPAE  map   1 x 4K   |    150    300 |    200    400 |  75%  75%' \
+		'LPAE  unmap 1 x 4K   |    100    200 |    400    400 |  25%  50%' >"$TMP/run1.txt"
+	printf '%s\n' \
+		'LPAE  map   1 x 4K   |    180    300 |    200    300 |  90% 100%' \
+		'LPAE  unmap 1 x 4K   |    100    100 |    200    400 |  50%  25%' >"$TMP/run2.txt"
+	printf '%s\n' \
+		'LPAE  map   1 x 4K   |    170    300 |    200    600 |  85%  50%' \
+		'LPAE  unmap 1 x 4K   |    100    100 |    250    200 |  40%  50%' >"$TMP/run3.txt"
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP"/run[123].txt) || return 1
+	echo "$out"
+	echo "$out" | grep -q 'over 3 runs' || return 1
+	echo "$out" | grep -qP '^LPAE  map   1 x 4K   \| 0\.75-0\.90 \(0\.85\) +\| 0\.50-1\.00 \(0\.75\)$' || return 1
+	echo "$out" | grep -qP '^LPAE  unmap 1 x 4K   \| 0\.25-0\.50 \(0\.40\) +\| 0\.25-0\.50 \(0\.50\)$' || return 1
+	# A run without rows, or with other rows, is an error, not a summary.
+	echo 'nothing here' >"$TMP/empty.txt"
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP/run1.txt" "$TMP/empty.txt" 2>&1) && return 1
+	echo "$out" | grep -q 'no benchmark rows' || return 1
+	head -2 "$TMP/run1.txt" >"$TMP/short.txt"
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP/run1.txt" "$TMP/short.txt" 2>&1) && return 1
+	echo "$out" | grep -q 'rows differ' || return 1
+	out=$(RUNS=0 bash "$HARNESS/check.sh" bench pt 2>&1) && return 1
+	echo "$out" | grep -q 'RUNS must be a number of boots'
+}
+
 t eval_clean "a clean recorded boot log passes"
 t eval_warn "a planted WARN fails the console check"
 t eval_kasan "a planted KASAN report fails the console check"
@@ -447,4 +476,5 @@ t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"
+t benchsum "bench RUNS=n: ratio spreads over runs; bad runs and RUNS refused"
 t srccheck_catches "the source check fails planted page->lru, old API, order, struct page and kmem_cache uses"
