@@ -594,7 +594,8 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 		}
 	}
 #endif
-	if (pgcount == 1) {
+	/* One leaf of pgsize; else pgsize is only a hint to map_range(). */
+	if (pgcount == 1 && !((iova | pa) & (pgsize - 1))) {
 		ret = PT_FN(map_one)(t, iova, pa, __ffs(pgsize), attrs, gfp);
 		if (ret <= 0) {
 			if (!ret)

@@ -404,6 +404,52 @@ static void pt_test_batch(struct kunit *test)
 	pt_test_finish(test, pt_t);
 }
 
+/*
+ * pgsize is a hint: one page of a large size at an IOVA and address only
+ * aligned to the smallest size maps that range exactly, with smaller
+ * leaves, not a large leaf around it.
+ */
+static void pt_test_pgsize_hint(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned int lg2;
+
+	for_each_set_bit(lg2, (unsigned long *)&pt->pgsize_bitmap, 64) {
+		u64 size = 1ULL << lg2;
+		unsigned long iova = 4 * size + min;
+		struct iommu_iotlb_gather gather;
+		size_t mapped = 0, unmapped;
+		u64 pa = 3 * min;
+		int ret;
+
+		/* 4 * size: a range no smaller size used, a fresh table. */
+		if (size == min || lg2 + 4 >= min_t(unsigned int, pt->va_lg2,
+						    pt->oa_lg2) ||
+		    lg2 > 30)
+			continue;
+		ret = pt->ops->map_pages(pt, iova, pa, size, 1, IOMMU_READ,
+					 GFP_KERNEL, &mapped);
+		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, mapped, size);
+		KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, iova), pa,
+				    "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    pt->ops->iova_to_phys(pt, iova + size - 1),
+				    pa + size - 1, "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + size), 0);
+		iommu_iotlb_gather_init(&gather);
+		unmapped = pt->ops->unmap_pages(pt, iova, min, size / min,
+						&gather);
+		iommu_put_pages_list(&gather.freelist);
+		KUNIT_EXPECT_EQ_MSG(test, unmapped, size, "size 2^%u", lg2);
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	}
+	pt_test_finish(test, pt_t);
+}
+
 /* The first and last IOVA of the space (both halves if sign extended). */
 static void pt_test_ends(struct kunit *test)
 {
@@ -1172,6 +1218,7 @@ static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_every_size, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_batch, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_pgsize_hint, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_ends, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_overlap, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_unmap_hole, pt_test_cfg_gen_params),
