@@ -16,7 +16,8 @@
  * ktime_get_ns() once: under QEMU TCG a ktime_get_ns() pair costs about as
  * much as a one-page map, and that cost, in every figure alike, draws every
  * ratio toward 1. The header prints what a back-to-back pair of each clock
- * reads, the floor under every figure.
+ * reads, the floor under every figure. generic_pt_bench.ktime=1 on the
+ * command line times with ktime_get_ns() instead.
  */
 #include <kunit/test.h>
 #include <linux/generic_pt.h>
@@ -62,6 +63,14 @@ struct bench_impl {
 /* ns per cycle, as a 32.32 fixed-point number; 0: use ktime_get_ns(). */
 static u64 bench_ns_per_cycle;
 
+static bool ktime;
+module_param(ktime, bool, 0444);
+MODULE_PARM_DESC(ktime, "time with ktime_get_ns(), not the cycle counter");
+
+static unsigned int burst = 16;
+module_param(burst, uint, 0444);
+MODULE_PARM_DESC(burst, "operations per timed interval (1 to 64)");
+
 static __always_inline u64 bench_now(void)
 {
 	return bench_ns_per_cycle ? get_cycles() : ktime_get_ns();
@@ -78,6 +87,8 @@ static void bench_clock_init(void)
 	u64 c0, c1, t0, t1;
 
 	bench_ns_per_cycle = 0;
+	if (ktime)
+		return;
 	c0 = get_cycles();
 	t0 = ktime_get_ns();
 	do {
@@ -92,47 +103,64 @@ static void bench_clock_init(void)
 #define BENCH_IOVA	SZ_1G
 #define BENCH_PA	(2ULL * SZ_1G)
 
+static int bench_map(struct bench_impl *b, const struct bench_case *c,
+		     unsigned long iova, u64 pa, size_t *mapped)
+{
+	if (b->pt)
+		return b->pt->ops->map_pages(b->pt, iova, pa, c->pgsize,
+					     c->count, IOMMU_READ | IOMMU_WRITE,
+					     GFP_KERNEL, mapped);
+	return b->ops->map_pages(b->ops, iova, pa, c->pgsize, c->count,
+				 IOMMU_READ | IOMMU_WRITE, GFP_KERNEL, mapped);
+}
+
+static size_t bench_unmap(struct bench_impl *b, const struct bench_case *c,
+			  unsigned long iova,
+			  struct iommu_iotlb_gather *gather)
+{
+	size_t unmapped;
+
+	if (b->pt)
+		return b->pt->ops->unmap_pages(b->pt, iova, c->pgsize,
+					       c->count, gather);
+	if (!b->amd)
+		return b->ops->unmap_pages(b->ops, iova, c->pgsize, c->count,
+					   gather);
+	/* As amd_iommu_unmap_pages(): no gather below, then the range. */
+	unmapped = b->ops->unmap_pages(b->ops, iova, c->pgsize, c->count,
+				       NULL);
+	iommu_iotlb_gather_add_range(gather, iova, unmapped);
+	return unmapped;
+}
+
+/*
+ * One sample: @burst maps of the case's range at consecutive ranges, then
+ * their unmaps, each burst timed as a whole and divided by @burst.
+ */
 static int bench_one(struct bench_impl *b, const struct bench_case *c,
 		     unsigned int slot)
 {
+	size_t len = c->pgsize * c->count, mapped = 0, unmapped = 0;
 	struct iommu_iotlb_gather gather;
-	size_t mapped = 0, unmapped;
+	unsigned int i;
 	u64 t0, t1, t2;
-	int ret;
+	int ret = 0;
 
 	iommu_iotlb_gather_init(&gather);
 	t0 = bench_now();
-	if (b->pt)
-		ret = b->pt->ops->map_pages(b->pt, BENCH_IOVA, BENCH_PA,
-					    c->pgsize, c->count,
-					    IOMMU_READ | IOMMU_WRITE,
-					    GFP_KERNEL, &mapped);
-	else
-		ret = b->ops->map_pages(b->ops, BENCH_IOVA, BENCH_PA,
-					c->pgsize, c->count,
-					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
-					&mapped);
+	for (i = 0; i < burst && !ret; i++)
+		ret = bench_map(b, c, BENCH_IOVA + i * len, BENCH_PA + i * len,
+				&mapped);
 	t1 = bench_now();
-	if (b->pt) {
-		unmapped = b->pt->ops->unmap_pages(b->pt, BENCH_IOVA,
-						   c->pgsize, c->count,
-						   &gather);
-	} else if (b->amd) {
-		/* As amd_iommu_unmap_pages(): no gather below, then the range. */
-		unmapped = b->ops->unmap_pages(b->ops, BENCH_IOVA, c->pgsize,
-					       c->count, NULL);
-		iommu_iotlb_gather_add_range(&gather, BENCH_IOVA, unmapped);
-	} else {
-		unmapped = b->ops->unmap_pages(b->ops, BENCH_IOVA, c->pgsize,
-					       c->count, &gather);
-	}
+	for (i = 0; i < burst; i++)
+		unmapped += bench_unmap(b, c, BENCH_IOVA + i * len, &gather);
 	t2 = bench_now();
 	iommu_put_pages_list(&gather.freelist);
-	if (ret || mapped != c->pgsize * c->count || unmapped != mapped)
+	if (ret || mapped != len * burst || unmapped != mapped)
 		return ret ?: -EIO;
 	if (slot < ITERS) {
-		b->map_ns[slot] = bench_to_ns(t1 - t0);
-		b->unmap_ns[slot] = bench_to_ns(t2 - t1);
+		b->map_ns[slot] = div_u64(bench_to_ns(t1 - t0), burst);
+		b->unmap_ns[slot] = div_u64(bench_to_ns(t2 - t1), burst);
 	}
 	return 0;
 }
@@ -242,14 +270,17 @@ static void bench_header(struct kunit *test, u64 *buf)
 {
 	u64 kmin, kmed, cmin, cmed;
 
+	KUNIT_ASSERT_TRUE_MSG(test, burst >= 1 && burst <= 64,
+			      "generic_pt_bench.burst=%u: must be 1 to 64",
+			      burst);
 	bench_clock_init();
 	bench_floor(buf, true, &kmin, &kmed);
 	bench_floor(buf, false, &cmin, &cmed);
 	kunit_info(test, "clock: %s; empty interval min %llu med %llu ns (ktime_get_ns(): min %llu med %llu)\n",
 		   bench_ns_per_cycle ? "cycle counter" : "ktime_get_ns()",
 		   cmin, cmed, kmin, kmed);
-	kunit_info(test, "ns per operation, %u iterations after %u warm-up, %u rounds\n",
-		   ITERS, WARMUP, ROUNDS);
+	kunit_info(test, "ns per operation, %u iterations after %u warm-up, %u rounds, %u per timed burst\n",
+		   ITERS, WARMUP, ROUNDS, burst);
 	kunit_info(test, "fmt   op    case     | generic_pt    | 6.12          | new/old\n");
 	kunit_info(test, "                     |    min    med |    min    med |  min  med\n");
 }

@@ -93,10 +93,12 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 /*
  * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
  * maps of disjoint ranges may race here: the loser frees its table and uses
- * the winner's.
+ * the winner's. Returns the entry *@ptep now holds (the new table, or what
+ * the winner put there, which the caller checks is a table), or 0 when
+ * there was no memory.
  */
-static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep, unsigned int level,
-				     gfp_t gfp, u64 *pte)
+static noinline u64 PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep,
+				     unsigned int level, gfp_t gfp)
 {
 	struct pt_iommu *pt = &t->iommu;
 	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
@@ -104,20 +106,15 @@ static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep, unsigned int
 	u64 old = 0, new;
 
 	if (!table)
-		return -ENOMEM;
+		return 0;
 	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
 	/* A successful cmpxchg is fully ordered: the zeroed table first. */
 	if (!try_cmpxchg64(ptep, &old, new)) {
 		pt_table_free(pt, table, size);
-		if (pt_fmt_is_table(t, level, old)) {
-			*pte = old;
-			return 0;
-		}
-		return -EEXIST;
+		return old;
 	}
 	pt_sync(pt, ptep, sizeof(*ptep));
-	*pte = new;
-	return 0;
+	return new;
 }
 
 /*
@@ -307,10 +304,13 @@ down:
 		/* The next leaf is smaller: go down. */
 		pte = READ_ONCE(table[idx]);
 		if (!pte) {
-			ret = PT_FN(new_table)(t, &table[idx], level, gfp, &pte);
-			if (ret)
+			pte = PT_FN(new_table)(t, &table[idx], level, gfp);
+			if (!pte) {
+				ret = -ENOMEM;
 				goto err;
-		} else if (!pt_fmt_is_table(t, level, pte)) {
+			}
+		}
+		if (!pt_fmt_is_table(t, level, pte)) {
 			ret = -EEXIST;
 			goto err;
 		}
@@ -472,6 +472,23 @@ static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 #endif
 
 /*
+ * A walk went down to @level: the IOVA shift and index mask there. An entry
+ * covers a whole table of the level below (init_common() checks that every
+ * format keeps to this), so the shift is the one above less the bits this
+ * level indexes, with no multiplication per level.
+ */
+static __always_inline void PT_FN(step_down)(const struct PT_TABLE *t,
+					     unsigned int level,
+					     unsigned int *shift,
+					     unsigned long *mask)
+{
+	unsigned int bits = pt_fmt_items_lg2(t, level, false);
+
+	*shift -= bits;
+	*mask = BIT(bits) - 1;
+}
+
+/*
  * One leaf of exactly one entry (what the IOMMU core asks for most): walk
  * down to its level and write it, without the batch and rollback state of
  * map_range(). Returns 1 when the general path must decide (an entry in the
@@ -483,28 +500,29 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 					  gfp_t gfp)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
-	const unsigned int top_level = pt_top_level(top);
-	unsigned int level = top_level;
+	unsigned int level = pt_top_level(top);
+	unsigned int shift = pt_fmt_va_lg2(t, level);
+	unsigned long mask = BIT(PT_FN(items_lg2)(t, level, level)) - 1;
 	u64 *table = pt_top_table(top);
 	u64 *ptep, pte;
-	int ret;
 
-	while (pt_fmt_va_lg2(t, level) != lg2) {
-		if (!level || pt_fmt_va_lg2(t, level) < lg2)
+	while (shift != lg2) {
+		if (!level || shift < lg2)
 			return 1;
-		ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
 		if (!pte) {
-			ret = PT_FN(new_table)(t, ptep, level, gfp, &pte);
-			if (ret)
-				return ret;
-		} else if (!pt_fmt_is_table(t, level, pte)) {
-			return -EEXIST;
+			pte = PT_FN(new_table)(t, ptep, level, gfp);
+			if (!pte)
+				return -ENOMEM;
 		}
+		if (!pt_fmt_is_table(t, level, pte))
+			return -EEXIST;
 		table = PT_FN(table_va)(t, pte);
 		level--;
+		PT_FN(step_down)(t, level, &shift, &mask);
 	}
-	ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+	ptep = &table[(iova >> shift) & mask];
 	if (READ_ONCE(*ptep))
 		return 1;
 	WRITE_ONCE(*ptep, pt_fmt_leaf_entry(t, level, pa, lg2, attrs));
@@ -522,13 +540,14 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 					       unsigned long iova, size_t len)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
-	const unsigned int top_level = pt_top_level(top);
-	unsigned int level = top_level, lg2, i, n;
+	unsigned int level = pt_top_level(top), lg2, i, n;
+	unsigned int shift = pt_fmt_va_lg2(t, level);
+	unsigned long mask = BIT(PT_FN(items_lg2)(t, level, level)) - 1;
 	u64 *table = pt_top_table(top);
 	u64 *ptep, pte;
 
 	while (true) {
-		ptep = &table[PT_FN(index)(t, iova, level, top_level)];
+		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
 		if (!pte)
 			return 0;
@@ -536,12 +555,13 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 			break;
 		table = PT_FN(table_va)(t, pte);
 		level--;
+		PT_FN(step_down)(t, level, &shift, &mask);
 	}
 	lg2 = pt_fmt_leaf_lg2(t, level, pte);
 	if ((1UL << lg2) < len || (iova & ((1UL << lg2) - 1)))
 		return 0;
 	/* @iova is the leaf's start: @ptep is its first entry. */
-	n = 1U << (lg2 - pt_fmt_va_lg2(t, level));
+	n = 1U << (lg2 - shift);
 	for (i = 0; i < n; i++)
 		WRITE_ONCE(ptep[i], 0);
 	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
@@ -763,6 +783,7 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 			      unsigned int flags, int nid, gfp_t gfp)
 {
 	struct pt_iommu *pt = &t->iommu;
+	unsigned int level;
 	u64 *table;
 
 	if ((flags & PT_FLAG_INCOHERENT) && !IS_ENABLED(CONFIG_X86) &&
@@ -770,6 +791,12 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 		return -EINVAL;
 	if (gfp & (__GFP_HIGHMEM | __GFP_DMA | __GFP_DMA32))
 		return -EINVAL;
+	/* An entry covers a whole table of the level below (step_down()). */
+	for (level = 0; level < pt->max_top_level; level++)
+		if (WARN_ON(pt_fmt_va_lg2(t, level + 1) !=
+			    pt_fmt_va_lg2(t, level) +
+			    pt_fmt_items_lg2(t, level, false)))
+			return -EINVAL;
 	pt->flags = flags;
 	pt->nid = nid;
 	pt->ops = &PT_FN(ops);
