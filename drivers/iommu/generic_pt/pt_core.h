@@ -511,13 +511,15 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 			return 1;
 		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
-		if (!pte) {
+		if (unlikely(!pt_fmt_is_table(t, level, pte))) {
+			if (pte)
+				return -EEXIST;
 			pte = PT_FN(new_table)(t, ptep, level, gfp);
 			if (!pte)
 				return -ENOMEM;
+			if (!pt_fmt_is_table(t, level, pte))
+				return -EEXIST;
 		}
-		if (!pt_fmt_is_table(t, level, pte))
-			return -EEXIST;
 		table = PT_FN(table_va)(t, pte);
 		level--;
 		PT_FN(step_down)(t, level, &shift, &mask);
@@ -549,20 +551,26 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 	while (true) {
 		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
-		if (!pte)
-			return 0;
 		if (!level || !pt_fmt_is_table(t, level, pte))
 			break;
 		table = PT_FN(table_va)(t, pte);
 		level--;
 		PT_FN(step_down)(t, level, &shift, &mask);
 	}
+	if (!pte)
+		return 0;
+#ifdef PT_FMT_LEVEL_SIZES
 	lg2 = pt_fmt_leaf_lg2(t, level, pte);
+#else
+	lg2 = shift;	/* a leaf is one entry */
+#endif
 	if ((1UL << lg2) < len || (iova & ((1UL << lg2) - 1)))
 		return 0;
 	/* @iova is the leaf's start: @ptep is its first entry. */
 	n = 1U << (lg2 - shift);
-	for (i = 0; i < n; i++)
+	if (likely(n == 1))
+		WRITE_ONCE(*ptep, 0);
+	for (i = 0; n > 1 && i < n; i++)
 		WRITE_ONCE(ptep[i], 0);
 	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
 	return 1UL << lg2;
@@ -577,9 +585,11 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 	size_t len;
 	int ret;
 
-	if (!pgsize || !is_power_of_2(pgsize) ||
-	    !(pgsize & pt->pgsize_bitmap) ||
-	    check_mul_overflow(pgsize, pgcount, &len) || !len)
+	if (likely(pgcount == 1))
+		len = pgsize;
+	else if (check_mul_overflow(pgsize, pgcount, &len) || !len)
+		return -EINVAL;
+	if (!is_power_of_2(pgsize) || !(pgsize & pt->pgsize_bitmap))
 		return -EINVAL;
 	min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
 	if ((iova | pa) & (min_size - 1))
@@ -634,9 +644,12 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 	u64 min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
 	size_t len, done;
 
-	if (!pgsize || !is_power_of_2(pgsize) ||
-	    check_mul_overflow(pgsize, pgcount, &len) ||
-	    (iova & (min_size - 1)) || !PT_FN(iova_ok)(t, iova, len))
+	if (likely(pgcount == 1))
+		len = pgsize;
+	else if (check_mul_overflow(pgsize, pgcount, &len))
+		return 0;
+	if (!is_power_of_2(pgsize) || (iova & (min_size - 1)) ||
+	    !PT_FN(iova_ok)(t, iova, len))
 		return 0;
 	/* One page asked for: most often one leaf covers it. */
 	done = pgcount == 1 ? PT_FN(unmap_one)(t, iova, len) : 0;

@@ -75,7 +75,7 @@ static __always_inline u64 armv8_pte_to_pa(const struct pt_iommu_armv8 *t, u64 p
 	return (pa | (pa << (48 - 12))) & (ARMV8_PTE_ADDR << 4);
 }
 
-/* @pte is not zero and @level is not 0. */
+/* @level is not 0; an empty entry is not a table. */
 static __always_inline bool pt_fmt_is_table(const struct pt_iommu_armv8 *t, unsigned int level,
 					    u64 pte)
 {

@@ -41,7 +41,7 @@ static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_vtdss
 static __always_inline bool pt_fmt_is_table(const struct pt_iommu_vtdss *t, unsigned int level,
 					    u64 pte)
 {
-	return !(pte & VTDSS_PTE_PS);
+	return pte && !(pte & VTDSS_PTE_PS);
 }
 
 static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_vtdss *t, u64 pte)

@@ -41,7 +41,7 @@ static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_x86_6
 static __always_inline bool pt_fmt_is_table(const struct pt_iommu_x86_64 *t, unsigned int level,
 					    u64 pte)
 {
-	return !(pte & X86_64_PTE_PS);
+	return pte && !(pte & X86_64_PTE_PS);
 }
 
 static __always_inline phys_addr_t pt_fmt_table_pa(const struct pt_iommu_x86_64 *t, u64 pte)
