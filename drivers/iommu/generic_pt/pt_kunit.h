@@ -240,6 +240,34 @@ static size_t pt_test_unmap_free(struct pt_test *pt_t, unsigned long iova,
 	return ret;
 }
 
+/*
+ * [@iova, @iova + @len) translates to @pa at both ends, nothing just
+ * outside it does; then one unmap of @count pages of @pgsize takes it all
+ * and leaves no leaf. @lg2 names the case in messages.
+ */
+static void pt_test_check_unmap(struct kunit *test, struct pt_test *pt_t,
+				unsigned long iova, u64 pa, size_t len,
+				size_t pgsize, unsigned int lg2)
+{
+	struct pt_iommu *pt = pt_t->pt;
+	struct iommu_iotlb_gather gather;
+	size_t unmapped;
+
+	KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, iova), pa,
+			    "size 2^%u", lg2);
+	KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, iova + len - 1),
+			    pa + len - 1, "size 2^%u", lg2);
+	if (iova)
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + len), 0);
+	iommu_iotlb_gather_init(&gather);
+	unmapped = pt->ops->unmap_pages(pt, iova, pgsize, len / pgsize,
+					&gather);
+	iommu_put_pages_list(&gather.freelist);
+	KUNIT_EXPECT_EQ_MSG(test, unmapped, len, "size 2^%u", lg2);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+}
+
 /* Entry encode/decode round trips at every level and leaf size. */
 static void pt_test_round_trip(struct kunit *test)
 {
@@ -354,9 +382,8 @@ static void pt_test_batch(struct kunit *test)
 		u64 size = 1ULL << lg2;
 		u64 cross = 1ULL << min_t(unsigned int, 48, pt->oa_lg2 - 1);
 		unsigned int level = pt_iommu_top_level(pt), k;
-		struct iommu_iotlb_gather gather;
 		unsigned long iova, span;
-		size_t mapped = 0, unmapped;
+		size_t mapped = 0;
 		u64 pa;
 		int ret;
 
@@ -391,15 +418,7 @@ static void pt_test_batch(struct kunit *test)
 					    pa + (k + 1) * size - 1,
 					    "size 2^%u leaf %u", lg2, k);
 		}
-		if (iova)
-			KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
-		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 5 * size),
-				0);
-		iommu_iotlb_gather_init(&gather);
-		unmapped = pt->ops->unmap_pages(pt, iova, size, 5, &gather);
-		KUNIT_EXPECT_EQ_MSG(test, unmapped, 5 * size, "size 2^%u", lg2);
-		iommu_put_pages_list(&gather.freelist);
-		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+		pt_test_check_unmap(test, pt_t, iova, pa, 5 * size, size, lg2);
 	}
 	pt_test_finish(test, pt_t);
 }
@@ -419,8 +438,7 @@ static void pt_test_pgsize_hint(struct kunit *test)
 	for_each_set_bit(lg2, (unsigned long *)&pt->pgsize_bitmap, 64) {
 		u64 size = 1ULL << lg2;
 		unsigned long iova = 4 * size + min;
-		struct iommu_iotlb_gather gather;
-		size_t mapped = 0, unmapped;
+		size_t mapped = 0;
 		u64 pa = 3 * min;
 		int ret;
 
@@ -433,19 +451,8 @@ static void pt_test_pgsize_hint(struct kunit *test)
 					 GFP_KERNEL, &mapped);
 		KUNIT_ASSERT_EQ_MSG(test, ret, 0, "size 2^%u", lg2);
 		KUNIT_EXPECT_EQ(test, mapped, size);
-		KUNIT_EXPECT_EQ_MSG(test, pt->ops->iova_to_phys(pt, iova), pa,
-				    "size 2^%u", lg2);
-		KUNIT_EXPECT_EQ_MSG(test,
-				    pt->ops->iova_to_phys(pt, iova + size - 1),
-				    pa + size - 1, "size 2^%u", lg2);
-		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova - 1), 0);
-		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + size), 0);
-		iommu_iotlb_gather_init(&gather);
-		unmapped = pt->ops->unmap_pages(pt, iova, min, size / min,
-						&gather);
-		iommu_put_pages_list(&gather.freelist);
-		KUNIT_EXPECT_EQ_MSG(test, unmapped, size, "size 2^%u", lg2);
-		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+		/* Unmapped in pages of the smallest size. */
+		pt_test_check_unmap(test, pt_t, iova, pa, size, min, lg2);
 	}
 	pt_test_finish(test, pt_t);
 }
