@@ -568,10 +568,12 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 		return 0;
 	/* @iova is the leaf's start: @ptep is its first entry. */
 	n = 1U << (lg2 - shift);
-	if (likely(n == 1))
+	if (likely(n == 1)) {
 		WRITE_ONCE(*ptep, 0);
-	for (i = 0; n > 1 && i < n; i++)
-		WRITE_ONCE(ptep[i], 0);
+	} else {
+		for (i = 0; i < n; i++)
+			WRITE_ONCE(ptep[i], 0);
+	}
 	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
 	return 1UL << lg2;
 }
