@@ -83,14 +83,17 @@ static u64 bench_to_ns(u64 delta)
 	return bench_ns_per_cycle ? (delta * bench_ns_per_cycle) >> 32 : delta;
 }
 
-/* Calibrate the cycle counter over 20 ms of ktime, if there is one. */
-static void bench_clock_init(void)
+/*
+ * Calibrate the cycle counter over 20 ms of ktime, if there is one; once
+ * for the suite.
+ */
+static int bench_clock_init(struct kunit_suite *suite)
 {
 	u64 c0, c1, t0, t1;
 
 	bench_ns_per_cycle = 0;
 	if (ktime)
-		return;
+		return 0;
 	c0 = get_cycles();
 	t0 = ktime_get_ns();
 	do {
@@ -100,6 +103,7 @@ static void bench_clock_init(void)
 	c1 = get_cycles();
 	if (c1 > c0)
 		bench_ns_per_cycle = div64_u64((t1 - t0) << 32, c1 - c0);
+	return 0;
 }
 
 #define BENCH_IOVA	SZ_1G
@@ -275,7 +279,6 @@ static void bench_header(struct kunit *test, u64 *buf)
 	KUNIT_ASSERT_TRUE_MSG(test, burst >= 1 && burst <= 64,
 			      "generic_pt_bench.burst=%u: must be 1 to 64",
 			      burst);
-	bench_clock_init();
 	bench_floor(buf, true, &kmin, &kmed);
 	bench_floor(buf, false, &cmin, &cmed);
 	kunit_info(test, "clock: %s; empty interval min %llu med %llu ns (ktime_get_ns(): min %llu med %llu)\n",
@@ -360,6 +363,7 @@ static struct kunit_case bench_cases_list[] = {
 
 static struct kunit_suite bench_suite = {
 	.name = "generic-pt-bench",
+	.suite_init = bench_clock_init,
 	.test_cases = bench_cases_list,
 };
 
