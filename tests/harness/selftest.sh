@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The harness's own tests: it must fail where it must.  Prints one row per
 # test ("PASS<TAB>harness/name<TAB>detail") on stdout; details of failures
-# go to build/logs/harness-test.log.
+# go to build/logs/harness-test.log.  With arguments, runs only the tests
+# of those names (selftest.sh tree_lifecycle benchsum).
 . "$(dirname "$0")/lib.sh"
+ONLY=" $* "
 
 FIX=$HARNESS/fixtures
 TMP=$(mktemp -d)
@@ -17,6 +19,7 @@ row() { printf '%s\tharness/%s\t%s\n' "$1" "$2" "$3"; }
 
 # t NAME DESCRIPTION: run the function t_NAME; its exit status decides.
 t() {
+	[ "$ONLY" = "  " ] || [[ "$ONLY" == *" $1 "* ]] || return 0
 	local out
 	echo "=== $1" >>"$LOG"
 	if out=$("t_$1" 2>&1); then
@@ -170,15 +173,24 @@ t_eval_selftest_fail() {
 # --- tree.sh on a tiny fake kernel ---------------------------------------
 
 # A fake kernel source and a fake project repo; tree.sh runs with TOP/BUILD
-# pointing at them and KSRC at the fake kernel.
+# pointing at them and KSRC at the fake kernel.  The repo's series has one
+# patch, which creates the owned file drivers/iommu/new-owned.c; the repo
+# keeps that file as the series gives it.
 fake_setup() {
-	rm -rf "$TMP/k" "$TMP/repo"
+	rm -rf "$TMP/k" "$TMP/repo" "$TMP/kgit"
 	mkdir -p "$TMP/k/drivers/iommu" "$TMP/k/include/linux" "$TMP/repo/drivers/iommu" "$TMP/repo/patches"
 	printf 'kernelversion:\n\t@echo 6.12.0-fake\n' >"$TMP/k/Makefile"
 	printf 'obj-y += iommu.o\n' >"$TMP/k/drivers/iommu/Makefile"
 	printf '/* base */\nint base;\n' >"$TMP/k/drivers/iommu/iommu-pages.c"
 	printf 'int a;\nint b;\nint c;\n' >"$TMP/k/drivers/iommu/iommu.c"
-	printf '/* owned */\nint owned;\n' >"$TMP/repo/drivers/iommu/iommu-pages.c"
+	cp -r "$TMP/k" "$TMP/kgit"
+	(cd "$TMP/kgit" && git init -q . && git add -A &&
+		git -c user.name=t -c user.email=t@t commit -qm base &&
+		printf 'int new_owned;\n' >drivers/iommu/new-owned.c &&
+		git add drivers/iommu/new-owned.c &&
+		git -c user.name=t -c user.email=t@t commit -qm "iommu: add new-owned" &&
+		git format-patch -q --zero-commit --no-signature -o "$TMP/repo/patches" HEAD~1 >/dev/null)
+	(cd "$TMP/repo/patches" && ls ./*.patch | sed 's|^./||' >series)
 	printf 'int new_owned;\n' >"$TMP/repo/drivers/iommu/new-owned.c"
 	(cd "$TMP/repo" && git init -q . && git add -A && git -c user.name=t -c user.email=t@t commit -qm init)
 }
@@ -193,53 +205,91 @@ t_tree_lifecycle() {
 	set -e
 	fake_setup
 	tree_sh assemble
-	[ "$(fg rev-list --count HEAD)" = 2 ] || { echo "want base + overlay commits"; return 1; }
-	grep -q owned "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
+	[ "$(fg rev-list --count HEAD)" = 2 ] || { echo "want base + 1 patch commit, no overlay"; return 1; }
 	[ -f "$TMP/repo/build/linux/drivers/iommu/new-owned.c" ]
+	grep -q base "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
 	tree_sh assemble | grep -q 'up to date'
 	tree_sh status >/dev/null
+	tree_sh verify | grep -q 'each exactly what patches/ gives'
 	# two commits in the tree: status and assemble must refuse to lose them
 	printf 'obj-y += foo.o\n' >>"$TMP/repo/build/linux/drivers/iommu/Makefile"
 	fg commit -qam "iommu: build foo"
 	sed -i 's/int b;/int bb;/' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: rename b"
+	printf 'int newer;\n' >"$TMP/repo/build/linux/drivers/iommu/newer.c"
+	fg add drivers/iommu/newer.c
+	fg commit -qam "iommu: rename b, add newer"
 	if tree_sh status >"$TMP/st" 2>&1; then
 		echo "status passed with unexported commits"
 		return 1
 	fi
 	grep -q 'not exported' "$TMP/st"
 	touch "$TMP/repo/drivers/iommu/new-owned.c" # not a content change
-	printf 'int x;\n' >>"$TMP/repo/drivers/iommu/new-owned.c"
+	printf 'int x;\n' >>"$TMP/repo/patches/series"
 	if tree_sh assemble >"$TMP/as" 2>&1; then
 		echo "assemble threw away unexported work"
 		return 1
 	fi
 	grep -q 'not re-assembling' "$TMP/as"
-	[ "$(fg log -1 --format=%s)" = "iommu: rename b" ]
-	(cd "$TMP/repo" && git checkout -q drivers/iommu/new-owned.c)
-	# export writes the series; a second export changes nothing
-	tree_sh export
-	[ "$(cat "$TMP/repo/patches/series" | wc -l)" = 2 ]
-	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
+	[ "$(fg log -1 --format=%s)" = "iommu: rename b, add newer" ]
+	(cd "$TMP/repo" && git checkout -q patches/series)
+	# export writes the series and the new owned file; a second export
+	# changes nothing
+	tree_sh export >"$TMP/ex"
+	grep -q 'owned file written: drivers/iommu/newer.c' "$TMP/ex"
+	[ "$(cat "$TMP/repo/patches/series" | wc -l)" = 3 ]
+	grep -q '^+int newer;' "$TMP"/repo/patches/0003-*.patch
+	grep -q '^+int new_owned;' "$TMP"/repo/patches/0001-*.patch
+	sha1sum "$TMP"/repo/patches/* "$TMP"/repo/drivers/iommu/* >"$TMP/sum1"
 	tree_sh status >/dev/null
 	tree_sh export >/dev/null
-	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "second export changed patches"; return 1; }
+	sha1sum "$TMP"/repo/patches/* "$TMP"/repo/drivers/iommu/* | cmp -s - "$TMP/sum1" ||
+		{ echo "second export changed the repo"; return 1; }
 	grep -q '^From 0000000000000000000000000000000000000000' "$TMP"/repo/patches/0001-*.patch
 	# re-assembled from the repo alone, the tree is the same
 	local tree1
 	tree1=$(fg rev-parse 'HEAD^{tree}')
 	rm -rf "$TMP/repo/build"
 	tree_sh assemble
-	[ "$(fg rev-list --count HEAD)" = 4 ] || { echo "want base + overlay + 2 patches"; return 1; }
+	[ "$(fg rev-list --count HEAD)" = 4 ] || { echo "want base + 3 patches"; return 1; }
 	[ "$(fg rev-parse 'HEAD^{tree}')" = "$tree1" ] || { echo "re-assembled tree differs"; return 1; }
-	[ "$(fg log -1 --format=%s)" = "iommu: rename b" ]
-	# an owned file edited in the tree goes back to the repo, not to a patch
-	sed -i 's/owned;/owned_edited;/' "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
-	fg commit -qam "edit owned file"
-	tree_sh export | grep -q 'owned file copied back: drivers/iommu/iommu-pages.c'
-	grep -q owned_edited "$TMP/repo/drivers/iommu/iommu-pages.c"
-	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "owned edit leaked into patches"; return 1; }
+	[ "$(fg log -1 --format=%s)" = "iommu: rename b, add newer" ]
+	# an owned file is changed in the patch that creates it (a fixup
+	# rebased in): export rewrites that patch and the repo's copy
+	sed -i 's/new_owned;/new_owned_edited;/' "$TMP/repo/build/linux/drivers/iommu/new-owned.c"
+	fg commit -qa --fixup=HEAD~2
+	GIT_SEQUENCE_EDITOR=true fg rebase -q -i --autosquash harness/base
+	[ "$(fg rev-list --count HEAD)" = 4 ]
+	tree_sh export | grep -q 'owned file written: drivers/iommu/new-owned.c'
+	grep -q new_owned_edited "$TMP/repo/drivers/iommu/new-owned.c"
+	grep -q '^+int new_owned_edited;' "$TMP"/repo/patches/0001-*.patch
 	tree_sh status >/dev/null
+	tree_sh verify >/dev/null
+	# an owned file edited in the repo is not what the series gives: named
+	echo '/* stray */' >>"$TMP/repo/drivers/iommu/newer.c"
+	if tree_sh assemble >"$TMP/as" 2>&1; then
+		echo "assemble accepted an owned file that differs from the series"
+		return 1
+	fi
+	grep -q 'drivers/iommu/newer.c: differs from what patches/ gives' "$TMP/as"
+	if tree_sh verify >"$TMP/vf" 2>&1; then
+		echo "verify accepted an owned file that differs from the series"
+		return 1
+	fi
+	grep -q 'drivers/iommu/newer.c: differs' "$TMP/vf"
+	(cd "$TMP/repo" && git checkout -q drivers/iommu/newer.c 2>/dev/null || sed -i '/stray/d' drivers/iommu/newer.c)
+	tree_sh verify >/dev/null
+	# an owned file the series does not create, and one missing: named
+	printf 'int stray;\n' >"$TMP/repo/drivers/iommu/stray.c"
+	mv "$TMP/repo/drivers/iommu/newer.c" "$TMP/newer.c"
+	if tree_sh verify >"$TMP/vf" 2>&1; then
+		echo "verify accepted a stray and a missing owned file"
+		return 1
+	fi
+	grep -q 'drivers/iommu/stray.c: in the repo, but patches/ does not create it' "$TMP/vf"
+	grep -q 'drivers/iommu/newer.c: created by patches/, missing from the repo' "$TMP/vf"
+	rm "$TMP/repo/drivers/iommu/stray.c"
+	mv "$TMP/newer.c" "$TMP/repo/drivers/iommu/newer.c"
+	tree_sh verify >/dev/null
 	# an uncommitted edit is reported
 	echo '/* wip */' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
 	if tree_sh status >"$TMP/st" 2>&1; then
@@ -260,14 +310,14 @@ t_tree_bad_patch() {
 	tree_sh export >/dev/null
 	local good
 	good=$(fg rev-parse 'HEAD~1^{tree}')
-	# Patch 2's context no longer matches.
-	sed -i 's/^ int b;$/ int B;/' "$TMP"/repo/patches/0002-*.patch
+	# Patch 3's context no longer matches.
+	sed -i 's/^ int b;$/ int B;/' "$TMP"/repo/patches/0003-*.patch
 	if tree_sh assemble >"$TMP/as" 2>&1; then
 		echo "a patch that does not apply was accepted"
 		return 1
 	fi
 	cat "$TMP/as"
-	grep -q 'patch 2, patches/0002-iommu-rename-c.patch, does not apply' "$TMP/as"
+	grep -q 'patch 3, patches/0003-iommu-rename-c.patch, does not apply' "$TMP/as"
 	[ "$(fg rev-parse 'HEAD^{tree}')" = "$good" ] && [ "$(fg log -1 --format=%s)" = "iommu: add d" ] ||
 		{ echo "tree not left at the last good commit"; return 1; }
 	[ -z "$(fg status --porcelain)" ]
@@ -279,7 +329,7 @@ t_tree_bad_patch() {
 	grep -q 'does not apply' "$TMP/as"
 	tree_sh status | grep -q 'partial assembly'
 	# Once the patch is fixed, the next assembly recovers.
-	sed -i 's/^ int B;$/ int b;/' "$TMP"/repo/patches/0002-*.patch
+	sed -i 's/^ int B;$/ int b;/' "$TMP"/repo/patches/0003-*.patch
 	tree_sh assemble >/dev/null
 	[ "$(fg log -1 --format=%s)" = "iommu: rename c" ]
 }
@@ -288,27 +338,32 @@ t_tree_export_moved() {
 	set -e
 	fake_setup
 	tree_sh assemble >/dev/null
-	# the tree gains a commit; meanwhile the repo gains a new owned file
-	printf 'int e;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: add e"
-	printf 'int later;\n' >"$TMP/repo/drivers/iommu/later.c"
-	tree_sh export >"$TMP/ex"
-	grep -q "run 'make tree'" "$TMP/ex"
-	[ "$(cat "$TMP/repo/patches/series" | wc -l)" = 1 ]
-	tree_sh status | grep -q 're-assembles'
-	tree_sh assemble >/dev/null
-	[ -f "$TMP/repo/build/linux/drivers/iommu/later.c" ]
-	[ "$(fg log -1 --format=%s)" = "iommu: add e" ]
-	# the same owned file changed in both places: refused, nothing written
-	sed -i 's/owned;/owned_tree;/' "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
+	# the tree changes the owned file; meanwhile the repo's copy changes
+	# too: export would overwrite it, so it refuses and writes nothing
+	sed -i 's/new_owned;/new_owned_tree;/' "$TMP/repo/build/linux/drivers/iommu/new-owned.c"
 	fg commit -qam "edit owned in tree"
-	sed -i 's/owned;/owned_repo;/' "$TMP/repo/drivers/iommu/iommu-pages.c"
+	sed -i 's/new_owned;/new_owned_repo;/' "$TMP/repo/drivers/iommu/new-owned.c"
+	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
 	if tree_sh export >"$TMP/ex" 2>&1; then
 		echo "export overwrote a repo change"
 		return 1
 	fi
-	grep -q 'changed both in the repo.*drivers/iommu/iommu-pages.c' "$TMP/ex"
-	grep -q owned_repo "$TMP/repo/drivers/iommu/iommu-pages.c"
+	grep -q 'changed in the repo since.*drivers/iommu/new-owned.c' "$TMP/ex"
+	grep -q new_owned_repo "$TMP/repo/drivers/iommu/new-owned.c"
+	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "patches written"; return 1; }
+	# a series changed both in the repo and in the tree: refused too
+	(cd "$TMP/repo" && git checkout -q drivers/iommu/new-owned.c)
+	sed -i 's/^Subject: .*/Subject: [PATCH] iommu: add the new owned file/' "$TMP"/repo/patches/0001-*.patch
+	if tree_sh export >"$TMP/ex" 2>&1; then
+		echo "export overwrote a repo series change"
+		return 1
+	fi
+	grep -q 'changed in the repo since.*patches/' "$TMP/ex"
+	# with the repo back as it was, the export goes through
+	(cd "$TMP/repo" && git checkout -q patches)
+	tree_sh export >/dev/null
+	grep -q new_owned_tree "$TMP/repo/drivers/iommu/new-owned.c"
+	tree_sh verify >/dev/null
 }
 
 # --- bad input to the front ends -----------------------------------------
@@ -466,9 +521,9 @@ t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
-t tree_lifecycle "tree assemble/status/export keep work and round-trip"
+t tree_lifecycle "series-only tree: assemble/status/export/verify keep work, round-trip, name stray owned files"
 t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
-t tree_export_moved "export after the repo moved on: no overwrite, next tree picks it up"
+t tree_export_moved "export after the repo changed an owned file or the series: refused, nothing written"
 t bad_target "an unknown make target is refused"
 t bad_case "an unknown CASE is refused"
 t bad_kernel "an unknown kernel or ARCH is refused"

@@ -3,20 +3,24 @@
 # The assembled kernel tree, build/linux: a git repository holding
 #   harness/base     the pristine 6.12 source (Debian's linux-source-6.12,
 #                    or KSRC=/path/to/a/6.12.y tree)
-#   harness/overlay  base + the files this project owns (the overlay)
 #   one commit per patch of patches/series on top.
 #
-# Usage: tree.sh assemble | status | export
+# Usage: tree.sh assemble | status | export | verify
 #
-# Owned ("overlay") files are every file below a top-level directory of this
+# The series is the whole change: patches/ alone takes the base to the final
+# tree.  Owned files are every file below a top-level directory of this
 # repository that is also a top-level directory of the kernel (drivers/,
-# include/, Documentation/, ...).  They may be edited in either place:
-# "export" copies them back from build/linux and keeps them out of the patches.
-# A new owned file is created in this repository (then "make tree").
+# include/, Documentation/, ...), and every file the series adds there: the
+# repository keeps them as the readable final state, which must be exactly
+# what the series gives ("verify" names any that differ).  They are written
+# by "export" from build/linux, never read by the assembly: a change to one
+# is made in build/linux, in the patch that introduces that part (git rebase
+# -i, fixup commits), and exported.
 #
 # build/linux.state remembers, for the last time the tree and this repo were
 # in step (assembly or export), a hash of what the repo held ("repo=") and of
-# what the tree would export ("tree=").  From these:
+# what the tree would export ("tree="), and the commit assembled or exported
+# ("head=").  From these:
 #   work in the tree not in the repo  = tree is dirty, or its export changed
 #   repo changed since                = the repo's hash changed
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +29,6 @@ STATE=$BUILD/linux.state
 OWNED=$BUILD/linux.owned
 PATCHES=$TOP/patches
 H_BASE=refs/tags/harness/base
-H_OVERLAY=refs/tags/harness/overlay
 # Fixed identity and dates for the harness' own commits: the same input gives
 # the same commit ids.
 HGIT="env GIT_AUTHOR_NAME=harness GIT_AUTHOR_EMAIL=harness@localhost
@@ -44,12 +47,24 @@ overlay_roots() {
 	done
 }
 
-# Owned files as paths relative to the repo, sorted.
+# Owned files in the repo, as paths relative to it, sorted.
 owned_files() {
 	local r
 	for r in $(overlay_roots); do
 		(cd "$TOP" && find "$r" -type f ! -name '*~' ! -name '.*.swp')
 	done | LC_ALL=C sort
+}
+
+# Owned files of the tree at REV (default HEAD): the repo's owned files and
+# the files the series adds below the same top-level directories, sorted.
+tree_owned() {
+	local rev=${1:-HEAD} r roots=()
+	for r in $(overlay_roots); do roots+=("$r/"); done
+	{
+		owned_files
+		[ ${#roots[@]} -gt 0 ] &&
+			g diff --name-only --no-renames --diff-filter=A "$H_BASE" "$rev" -- "${roots[@]}"
+	} | LC_ALL=C sort -u
 }
 
 series() {
@@ -91,20 +106,20 @@ repo_hash() {
 	rm -f "$l"
 }
 
-# export_to DIR: write what the tree holds beyond the overlay commit into DIR:
-# owned files (those in $OWNED) and patches/ with its series.
+# export_to DIR: write what the tree holds beyond the base into DIR: the
+# owned files as HEAD has them (those in $OWNED that HEAD has) and patches/
+# with its series.
 export_to() {
 	local out=$1 f p
 	mkdir -p "$out/patches"
 	while read -r f; do
-		[ -f "$TREE/$f" ] || continue
+		g cat-file -e "HEAD:$f" 2>/dev/null || continue
 		mkdir -p "$out/$(dirname "$f")"
-		cp -p "$TREE/$f" "$out/$f"
+		g show "HEAD:$f" >"$out/$f"
+		[ "$(g ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ] && chmod +x "$out/$f"
 	done <"$OWNED"
-	local excl=()
-	while read -r f; do excl+=(":(exclude)$f"); done <"$OWNED"
 	g format-patch -q --no-signature --zero-commit --no-numbered --no-base \
-		--no-stat --full-index -o "$out/patches" "$H_OVERLAY..HEAD" -- . "${excl[@]}" \
+		--no-stat --full-index -o "$out/patches" "$H_BASE..HEAD" \
 		>/dev/null || die "git format-patch failed in $TREE"
 	: >"$out/patches/series"
 	for p in "$out"/patches/*.patch; do
@@ -116,6 +131,7 @@ export_to() {
 tree_hash() {
 	local d h
 	d=$(mktemp -d)
+	tree_owned >"$OWNED"
 	export_to "$d"
 	h=$(hash_set "$d" "$OWNED")
 	rm -rf "$d"
@@ -126,8 +142,8 @@ state() { sed -n "s/^$1=//p" "$STATE" 2>/dev/null; }
 
 # write_state BASE REPO-HASH TREE-HASH [PARTIAL [PATCHES-HASH]]
 write_state() {
-	printf 'base=%s\nrepo=%s\ntree=%s\npartial=%s\npatches=%s\n' "$1" "$2" "$3" \
-		"${4:-no}" "${5:-$(patches_hash "$TOP")}" >"$STATE"
+	printf 'base=%s\nrepo=%s\ntree=%s\npartial=%s\npatches=%s\nhead=%s\n' "$1" "$2" "$3" \
+		"${4:-no}" "${5:-$(patches_hash "$TOP")}" "$(g rev-parse -q --verify HEAD)" >"$STATE"
 }
 
 # patches_hash DIR: hash of DIR/patches (series and patch files).
@@ -157,11 +173,31 @@ local_work() {
 	fi
 	t=$(tree_hash)
 	if [ "$t" != "$(state tree)" ]; then
-		echo "commits or owned-file edits in build/linux not exported to the repo:"
-		g log --oneline "$H_OVERLAY..HEAD" | head -20 | sed 's/^/    /'
+		echo "commits in build/linux not exported to the repo:"
+		g log --oneline "$H_BASE..HEAD" | head -20 | sed 's/^/    /'
 		found=0
 	fi
 	return $found
+}
+
+# verify: every owned file in the repo is exactly what the series gives,
+# and every file the series adds below the repo's top-level directories is
+# in the repo.  Names each one that is not; returns 1 if any.
+verify_owned() {
+	local f bad=0
+	while read -r f; do
+		if ! g cat-file -e "HEAD:$f" 2>/dev/null; then
+			echo "  $f: in the repo, but patches/ does not create it"
+			bad=1
+		elif [ ! -f "$TOP/$f" ]; then
+			echo "  $f: created by patches/, missing from the repo"
+			bad=1
+		elif ! g show "HEAD:$f" | cmp -s - "$TOP/$f"; then
+			echo "  $f: differs from what patches/ gives"
+			bad=1
+		fi
+	done < <(tree_owned)
+	return $bad
 }
 
 base_id() {
@@ -205,25 +241,15 @@ make_base() {
 	g tag -f harness/base >/dev/null
 }
 
-# Build overlay and patch commits on a private index, then move the tree to
-# the result.  Files whose content does not change keep their timestamps, so
+# Build the patch commits on a private index, then move the tree to the
+# result.  Files whose content does not change keep their timestamps, so
 # incremental kernel builds stay incremental.
 assemble_commits() {
-	local idx=$TREE/.git/harness-index tmp cur f mode p n=0 subj
+	local idx=$TREE/.git/harness-index tmp cur p n=0 subj
 	tmp=$(mktemp -d)
-	owned_files >"$OWNED"
 	export GIT_INDEX_FILE=$idx
 	g read-tree "$H_BASE" || die "git read-tree failed"
-	while read -r f; do
-		mode=100644
-		[ -x "$TOP/$f" ] && mode=100755
-		g update-index --add --cacheinfo "$mode,$(g hash-object -w "$TOP/$f"),$f" ||
-			die "could not add owned file $f"
-	done <"$OWNED"
-	cur=$($HGIT commit-tree "$(g write-tree)" -p "$H_BASE" -m "overlay: files owned by the project
-
-$(sed 's/^/  /' "$OWNED")")
-	g update-ref "$H_OVERLAY" "$cur"
+	cur=$(g rev-parse "$H_BASE")
 	for p in $(series); do
 		n=$((n + 1))
 		[ -f "$PATCHES/$p" ] ||
@@ -248,7 +274,16 @@ $(sed 's/^/  /' "$OWNED")")
 	rm -f "$idx"
 	rm -rf "$tmp"
 	g reset -q --hard "$cur" || die "git reset failed in $TREE"
-	step "tree: $(g log -1 --format=%s "$H_BASE" | sed 's/^base: //'), overlay $(wc -l <"$OWNED") files, $n patches"
+	step "tree: $(g log -1 --format=%s "$H_BASE" | sed 's/^base: //'), $n patches"
+}
+
+# After an assembly: the repo's owned files must be what the series gives.
+check_owned() {
+	local out
+	if ! out=$(verify_owned); then
+		printf '%s\n' "$out" >&2
+		die "owned files in the repo differ from what patches/ gives (the series is the source: make the change in build/linux, in the patch that introduces that part, then 'make export')"
+	fi
 }
 
 cmd_assemble() {
@@ -261,20 +296,21 @@ cmd_assemble() {
 			die "the base changed to $id but build/linux has work not in the repo: run 'make export' (or move build/linux away) first"
 		fi
 		make_base "$id"
-	elif [ ! -f "$OWNED" ] || [ ! -f "$STATE" ]; then
+	elif [ ! -f "$STATE" ]; then
 		die "build/linux exists but build/linux.state does not: move build/linux away to re-assemble"
 	else
 		r=$(repo_hash)
 		if [ "$r" = "$(state repo)" ] && [ "$(state partial)" != yes ] &&
 			! is_dirty && [ "$(tree_hash)" = "$(state tree)" ]; then
 			step "tree: up to date ($(g log -1 --format='%h %s'))"
+			check_owned
 			return 0
 		fi
 		if local_work >"$BUILD/linux.work"; then
 			cat "$BUILD/linux.work" >&2
 			die "build/linux holds work that is not in the repo; not re-assembling. Run 'make export' and commit, or discard it (git -C build/linux reset --hard; then 'make tree')"
 		fi
-		step "tree: re-assembling (overlay or patches changed)"
+		step "tree: re-assembling (patches or owned files changed)"
 	fi
 	r=$(repo_hash)
 	# Record the attempt first: a failed patch leaves a partial tree that
@@ -282,6 +318,7 @@ cmd_assemble() {
 	write_state "$id" "$r" "" yes
 	assemble_commits
 	write_state "$id" "$r" "$(tree_hash)"
+	check_owned
 }
 
 cmd_status() {
@@ -295,7 +332,7 @@ cmd_status() {
 		return 1
 	}
 	echo "base:    $(g log -1 --format=%s "$H_BASE" | sed 's/^base: //')"
-	echo "patches: $(g rev-list --count "$H_OVERLAY..HEAD") commits after the overlay; HEAD $(g log -1 --format='%h %s')"
+	echo "patches: $(g rev-list --count "$H_BASE..HEAD") commits after the base; HEAD $(g log -1 --format='%h %s')"
 	if local_work; then
 		echo "NOT SAVED: the work above lives only in build/linux."
 		echo "  Commit it there, run 'make export', then commit patches/ and the owned files here."
@@ -305,25 +342,27 @@ cmd_status() {
 	if [ "$(state partial)" = yes ]; then
 		echo "build/linux is a partial assembly (a patch failed): 'make tree' retries"
 	elif [ "$r" != "$(state repo)" ]; then
-		echo "the repo's overlay or patches changed since build/linux was assembled: 'make tree' re-assembles"
+		echo "the repo's patches or owned files changed since build/linux was assembled: 'make tree' re-assembles"
 	fi
 	[ $rc -eq 0 ] && echo "no work in build/linux is missing from the repo."
 	return $rc
 }
 
 cmd_export() {
-	local d f n
+	local d f n head
 	[ -d "$TREE/.git" ] && [ -f "$STATE" ] || die "no assembled tree to export from"
 	if is_dirty; then
 		g status --porcelain | head -20 >&2
 		die "build/linux has uncommitted changes: commit them there first (git -C build/linux commit)"
 	fi
-	# The repo may have moved on since the assembly (new owned files, say).
-	# That is fine unless export would overwrite a change made there: a
-	# patch series changed in the repo, or an owned file changed both in
-	# the repo and in the tree.
+	# The repo may have moved on since the assembly.  That is fine unless
+	# export would overwrite a change made there: a patch series changed
+	# in the repo and in the tree, or an owned file changed in the repo
+	# (owned files are written from the series, never read).
 	local moved=no conflict=
 	[ "$(repo_hash)" != "$(state repo)" ] && moved=yes
+	head=$(state head)
+	g cat-file -e "$head^{commit}" 2>/dev/null || head=$H_BASE
 	d=$(mktemp -d)
 	export_to "$d"
 	if [ $moved = yes ]; then
@@ -332,26 +371,32 @@ cmd_export() {
 			conflict="$conflict patches/"
 		fi
 		while read -r f; do
-			[ -f "$d/$f" ] || continue
-			g show "$H_OVERLAY:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
-			if ! cmp -s "$d/.orig" "$TOP/$f" && ! cmp -s "$d/.orig" "$d/$f" &&
-				! cmp -s "$d/$f" "$TOP/$f"; then
+			[ -f "$TOP/$f" ] || continue
+			# a file export neither writes nor removes is left alone
+			[ -f "$d/$f" ] || g cat-file -e "$head:$f" 2>/dev/null || continue
+			g show "$head:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
+			if ! cmp -s "$d/.orig" "$TOP/$f" && ! cmp -s "$d/$f" "$TOP/$f"; then
 				conflict="$conflict $f"
 			fi
 		done <"$OWNED"
 		if [ -n "$conflict" ]; then
 			rm -rf "$d"
-			die "changed both in the repo (since build/linux was assembled) and in build/linux:$conflict; export would overwrite the repo's version. Commit or stash the repo's change, re-run 'make tree', then redo the work"
+			die "changed in the repo since build/linux was assembled:$conflict; export would overwrite the repo's version. The series is the source: commit or stash the repo's change, 'make tree', then make the change in build/linux"
 		fi
 	fi
-	# Owned files: copy back those the tree changed.
+	# Owned files: write those whose content the series changed; remove
+	# those the series no longer creates.
 	n=0
 	while read -r f; do
-		[ -f "$d/$f" ] || continue
-		g show "$H_OVERLAY:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
-		if ! cmp -s "$d/$f" "$TOP/$f" && ! cmp -s "$d/$f" "$d/.orig"; then
+		if [ -f "$d/$f" ]; then
+			cmp -s "$d/$f" "$TOP/$f" && continue
+			mkdir -p "$TOP/$(dirname "$f")"
 			cp -p "$d/$f" "$TOP/$f"
-			echo "owned file copied back: $f"
+			echo "owned file written: $f"
+			n=$((n + 1))
+		elif [ -f "$TOP/$f" ] && g cat-file -e "$head:$f" 2>/dev/null; then
+			rm -f "$TOP/$f"
+			echo "owned file removed (the series no longer creates it): $f"
 			n=$((n + 1))
 		fi
 	done <"$OWNED"
@@ -376,12 +421,24 @@ cmd_export() {
 	[ $moved = no ] && r=$(repo_hash)
 	write_state "$(state base)" "$r" "$(tree_hash)" no "$(patches_hash "$TOP")"
 	[ $moved = yes ] && echo "the repo had changed since the assembly: run 'make tree' to bring them into build/linux"
-	echo "exported $(g rev-list --count "$H_OVERLAY..HEAD") commits ($(series | wc -l) patches) and $n owned files; now commit patches/ and the owned files in the repo"
+	echo "exported $(g rev-list --count "$H_BASE..HEAD") commits ($(series | wc -l) patches) and $n owned files; now commit patches/ and the owned files in the repo"
+}
+
+cmd_verify() {
+	local out
+	[ -d "$TREE/.git" ] || die "no assembled tree: run 'make tree'"
+	if out=$(verify_owned); then
+		echo "owned files: $(tree_owned | wc -l), each exactly what patches/ gives"
+	else
+		printf '%s\n' "$out"
+		return 1
+	fi
 }
 
 case ${1:-} in
 assemble) cmd_assemble ;;
 status) cmd_status ;;
 export) cmd_export ;;
-*) die "usage: tree.sh assemble|status|export" ;;
+verify) cmd_verify ;;
+*) die "usage: tree.sh assemble|status|export|verify" ;;
 esac
