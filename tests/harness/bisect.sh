@@ -85,4 +85,7 @@ for c in $commits; do
 		fi
 	done
 done
-echo "bisect: all $n patches build for: $targets ($(($(date +%s) - t0)) s)"
+msg="all $n patches build for $targets, W=1 ($(($(date +%s) - t0)) s on $(nproc) cores)"
+echo "bisect: $msg"
+mkdir -p "$BUILD/results"
+printf '%s\n%s\n' "$(git -C "$LINUX" rev-parse "$rev")" "$msg" >"$BUILD/results/bisect.txt"
