@@ -12,7 +12,7 @@ CASE ?= vtd-strict
 export KSRC ACCEL JOBS
 
 KNOWN := help deps tree status export build boot run check compile source \
-	 kunit bench harness-test clean distclean
+	 kunit bench harness-test bisect series clean distclean
 .PHONY: $(KNOWN)
 
 help:
@@ -65,6 +65,14 @@ kunit: tree
 ## bench [BENCH=x] [RUNS=n]  boot a benchmark kernel n times, print its table
 bench: tree
 	@RUNS="$(RUNS)" bash $(H)/check.sh bench $(BENCH)
+
+## bisect [TARGETS=x]  build the tree after every patch (compile targets, W=1)
+bisect: tree
+	@bash $(H)/bisect.sh $(TARGETS)
+
+## series [V=n]        build/series/: format-patch, cover letter, mbox; git am check
+series: tree
+	@V="$(V)" bash $(H)/series.sh write && V="$(V)" bash $(H)/series.sh am-check
 
 ## harness-test        the harness's own tests only
 harness-test: tree

@@ -173,6 +173,19 @@ check)
 		summary
 		exit 1
 	fi
+	step "check: the series (owned files, make series, git am onto the base)"
+	if out=$(bash "$HARNESS/tree.sh" verify 2>&1); then
+		record PASS series/owned-files "$out"
+	else
+		record FAIL series/owned-files "$(echo "$out" | tr '\n' ' ' | cut -c1-300)"
+	fi
+	if V= bash "$HARNESS/series.sh" write >"$LOGDIR/series.log" 2>&1; then
+		record PASS series/write "$(tail -3 "$LOGDIR/series.log" | head -1)"
+	else
+		record FAIL series/write "$(tail -1 "$LOGDIR/series.log")"
+	fi
+	V= bash "$HARNESS/series.sh" am-check >>"$ALL"
+	grep '^FAIL.*series/' "$ALL" | cut -f2,3 | sed 's/^/  FAIL /' | cut -c1-300
 	step "check: harness self-tests"
 	bash "$HARNESS/selftest.sh" >>"$ALL"
 	step "check: harness self-tests: $(grep -c '^PASS.*harness/' "$ALL") passed, $(grep -c '^FAIL.*harness/' "$ALL") failed"
@@ -201,6 +214,11 @@ check)
 	for c in $(all_cases); do
 		[ -s "$BUILD/cases/$c/memory.txt" ] && memory_summary "$c"
 	done
+	# what the cover letter of 'make series' reports; only a full run
+	if [ -z "$arch" ]; then
+		cp "$ALL" "$RES/check.tsv"
+		git -C "$TREE" rev-parse HEAD >"$RES/check.tsv.head"
+	fi
 	summary
 	;;
 bench)

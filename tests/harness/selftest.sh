@@ -20,9 +20,14 @@ row() { printf '%s\tharness/%s\t%s\n' "$1" "$2" "$3"; }
 # t NAME DESCRIPTION: run the function t_NAME; its exit status decides.
 t() {
 	[ "$ONLY" = "  " ] || [[ "$ONLY" == *" $1 "* ]] || return 0
-	local out
+	local out rc
 	echo "=== $1" >>"$LOG"
-	if out=$("t_$1" 2>&1); then
+	# A plain statement, not an "if" condition: there "set -e" in a test
+	# would be ignored, and a failed step would not fail the test.
+	("t_$1") >"$TMP/t.out" 2>&1
+	rc=$?
+	out=$(cat "$TMP/t.out")
+	if [ $rc -eq 0 ]; then
 		row PASS "$1" "$2"
 	else
 		row FAIL "$1" "$2: $(echo "$out" | tail -3 | tr '\n' ' ' | cut -c1-250)"
@@ -208,9 +213,11 @@ t_tree_lifecycle() {
 	[ "$(fg rev-list --count HEAD)" = 2 ] || { echo "want base + 1 patch commit, no overlay"; return 1; }
 	[ -f "$TMP/repo/build/linux/drivers/iommu/new-owned.c" ]
 	grep -q base "$TMP/repo/build/linux/drivers/iommu/iommu-pages.c"
-	tree_sh assemble | grep -q 'up to date'
+	tree_sh assemble >"$TMP/as"
+	grep -q 'up to date' "$TMP/as"
 	tree_sh status >/dev/null
-	tree_sh verify | grep -q 'each exactly what patches/ gives'
+	tree_sh verify >"$TMP/vf"
+	grep -q 'each exactly what patches/ gives' "$TMP/vf"
 	# two commits in the tree: status and assemble must refuse to lose them
 	printf 'obj-y += foo.o\n' >>"$TMP/repo/build/linux/drivers/iommu/Makefile"
 	fg commit -qam "iommu: build foo"
@@ -259,7 +266,8 @@ t_tree_lifecycle() {
 	fg commit -qa --fixup=HEAD~2
 	GIT_SEQUENCE_EDITOR=true fg rebase -q -i --autosquash harness/base
 	[ "$(fg rev-list --count HEAD)" = 4 ]
-	tree_sh export | grep -q 'owned file written: drivers/iommu/new-owned.c'
+	tree_sh export >"$TMP/ex"
+	grep -q "owned file written: drivers/iommu/new-owned.c" "$TMP/ex"
 	grep -q new_owned_edited "$TMP/repo/drivers/iommu/new-owned.c"
 	grep -q '^+int new_owned_edited;' "$TMP"/repo/patches/0001-*.patch
 	tree_sh status >/dev/null
@@ -327,7 +335,8 @@ t_tree_bad_patch() {
 		return 1
 	fi
 	grep -q 'does not apply' "$TMP/as"
-	tree_sh status | grep -q 'partial assembly'
+	tree_sh status >"$TMP/st" || true
+	grep -q 'partial assembly' "$TMP/st"
 	# Once the patch is fixed, the next assembly recovers.
 	sed -i 's/^ int B;$/ int b;/' "$TMP"/repo/patches/0003-*.patch
 	tree_sh assemble >/dev/null
@@ -364,6 +373,78 @@ t_tree_export_moved() {
 	tree_sh export >/dev/null
 	grep -q new_owned_tree "$TMP/repo/drivers/iommu/new-owned.c"
 	tree_sh verify >/dev/null
+}
+
+# bisect.sh on the fake kernel, with a stand-in for the build: patch 2
+# breaks it, patch 3 mends it.  The first patch that breaks is named and
+# build/linux is left as it was.
+t_bisect_names_patch() {
+	set -e
+	fake_setup
+	tree_sh assemble >/dev/null
+	printf 'int d;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: add d"
+	printf 'broken\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: break the build"
+	sed -i '/^broken$/d' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: mend the build"
+	local head
+	head=$(fg rev-parse HEAD)
+	if TOP=$TMP/repo BUILD=$TMP/repo/build LOGDIR=$TMP/logs \
+		BISECT_CMD="! grep -q broken drivers/iommu/iommu.c" \
+		bash "$HARNESS/bisect.sh" >"$TMP/bs" 2>&1; then
+		echo "bisect passed a series with a patch that does not build"
+		return 1
+	fi
+	grep -q 'patch 3/4 does not build for test: .* iommu: break the build' "$TMP/bs"
+	[ "$(fg rev-parse HEAD)" = "$head" ] && [ -z "$(fg status --porcelain)" ] ||
+		{ echo "build/linux not left as it was"; return 1; }
+	[ ! -e "$TMP/repo/build/bisect-tree" ] || { echo "worktree left behind"; return 1; }
+	# without the broken patch every patch builds, and the result is kept
+	GIT_SEQUENCE_EDITOR="sed -i '/break the build/d; /mend the build/d'" fg rebase -q -i harness/base
+	TOP=$TMP/repo BUILD=$TMP/repo/build LOGDIR=$TMP/logs \
+		BISECT_CMD="! grep -q broken drivers/iommu/iommu.c" \
+		bash "$HARNESS/bisect.sh" >"$TMP/bs" 2>&1
+	grep -q 'all 2 patches build' "$TMP/bs"
+	[ "$(head -1 "$TMP/repo/build/results/bisect.txt")" = "$(fg rev-parse HEAD)" ]
+}
+
+series_sh() {
+	TOP=$TMP/repo BUILD=$TMP/repo/build KSRC=$TMP/k LOGDIR=$TMP/logs \
+		COVER_TEMPLATE=$TMP/cover.txt bash "$HARNESS/series.sh" "$@"
+}
+
+# series.sh on the fake kernel: the letter, the mbox, the git am check; a
+# refusal while build/linux holds un-exported work; a failing am check.
+t_series_write_and_am() {
+	set -e
+	fake_setup
+	printf 'fake: a subject\n\n@NPATCHES@ patches, @NFIXES@ fixes.\n' >"$TMP/cover.txt"
+	tree_sh assemble >/dev/null
+	series_sh write >"$TMP/sw"
+	grep -q '^Subject: \[PATCH v1 0/1\] fake: a subject' "$TMP"/repo/build/series/0000-cover-letter.patch
+	grep -q '^1 patches, 1 fixes.' "$TMP"/repo/build/series/0000-cover-letter.patch
+	grep -q "^base-commit: $(fg rev-parse harness/base)" "$TMP"/repo/build/series/0000-cover-letter.patch
+	grep -q '^Subject: \[PATCH v1 1/1\] iommu: add new-owned' "$TMP"/repo/build/series/series-v1.mbox
+	series_sh am-check >"$TMP/am"
+	grep -q '^PASS' "$TMP/am"
+	V=2 series_sh write >/dev/null
+	grep -q '^Subject: \[PATCH v2 1/1\]' "$TMP"/repo/build/series/series-v2.mbox
+	if V=x series_sh write >"$TMP/sw" 2>&1; then echo "V=x accepted"; return 1; fi
+	grep -q 'V must be a version number' "$TMP/sw"
+	series_sh write >/dev/null
+	# a corrupted mbox: the am check fails and says so
+	sed -i 's/^+int new_owned;/+int other;/' "$TMP"/repo/build/series/series-v1.mbox
+	if series_sh am-check >"$TMP/am"; then echo "am check passed a wrong mbox"; return 1; fi
+	grep -q '^FAIL.*git am result differs' "$TMP/am"
+	# un-exported work: refused, with the reason
+	printf 'int e;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: add e"
+	if series_sh write >"$TMP/sw" 2>&1; then
+		echo "series written from un-exported work"
+		return 1
+	fi
+	grep -q "not exported to the repo; 'make export'" "$TMP/sw"
 }
 
 # --- bad input to the front ends -----------------------------------------
@@ -524,6 +605,8 @@ t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
 t tree_lifecycle "series-only tree: assemble/status/export/verify keep work, round-trip, name stray owned files"
 t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
 t tree_export_moved "export after the repo changed an owned file or the series: refused, nothing written"
+t bisect_names_patch "make bisect names the first patch that does not build, leaves build/linux as it was"
+t series_write_and_am "make series: cover letter, [PATCH vN m/n], base-commit, mbox; git am check; refusals"
 t bad_target "an unknown make target is refused"
 t bad_case "an unknown CASE is refused"
 t bad_kernel "an unknown kernel or ARCH is refused"

@@ -6,7 +6,8 @@
 #                       "[PATCH vN m/n]", N from V, default 1), the cover
 #                       letter filled in from tests/series/cover.txt and
 #                       the project's own results, and one mbox of it all
-#   series.sh am-check  git am the mbox onto a fresh worktree of the
+#   series.sh am-check  git am the mbox (its cover letter dropped as the
+#                       empty patch it is) onto a fresh worktree of the
 #                       pristine base; the result must be build/linux's
 #                       tree exactly.  Prints one results row.
 # "write" refuses while build/linux holds work not exported to the repo:
@@ -17,29 +18,33 @@ OUT=$BUILD/series
 V=${V:-1}
 [[ "$V" =~ ^[1-9][0-9]?$ ]] || die "V must be a version number from 1 to 99, not '$V'"
 MBOX=$OUT/series-v$V.mbox
+# the cover letter's text; @NPATCHES@, @NFIXES@, @TESTING@, @MEMORY@ and
+# @BENCH@ are filled in
+TEMPLATE=${COVER_TEMPLATE:-$TOP/tests/series/cover.txt}
 g() { git -C "$TREE" "$@"; }
 
 [ -d "$TREE/.git" ] || die "no kernel tree in build/linux: run 'make tree'"
+mkdir -p "$LOGDIR"
 g rev-parse -q --verify refs/tags/harness/base >/dev/null ||
 	die "build/linux has no harness/base tag: run 'make tree'"
 
 # The figures, each from a file the harness wrote, or the recorded ones in
 # Documentation/iommu (which say when and how they were measured).
 testing() {
-	local r=$BUILD/results/results.tsv b=$BUILD/results/bisect.txt
+	local r=$BUILD/results/check.tsv b=$BUILD/results/bisect.txt
 	if [ -s "$b" ] && [ "$(head -1 "$b")" = "$(g rev-parse HEAD)" ]; then
 		echo "- make bisect: $(sed -n 2p "$b")"
 	else
 		echo "- make bisect: not run on this HEAD"
 	fi
-	if [ -s "$r" ] && grep -q $'^PASS\tbuild/' "$r"; then
-		printf -- '- make check (%s): %s passed, %s failed: ' \
+	if [ -s "$r" ] && [ "$(cat "$r.head" 2>/dev/null)" = "$(g rev-parse HEAD)" ]; then
+		printf -- '- make check (%s, this HEAD): %s passed, %s failed: ' \
 			"$(date -u -r "$r" +%F)" "$(grep -c '^PASS' "$r")" "$(grep -c '^FAIL' "$r")"
 		awk -F'\t' '{ split($2, p, "/"); n[p[1]]++ }
 			END { s = ""; for (k in n) s = s (s ? ", " : "") n[k] " " k; print s }' "$r" |
 			fold -s -w 66 | sed '2,$s/^/  /'
 	else
-		echo "- make check: no results in build/results (run make check first)"
+		echo "- make check: not run on this HEAD"
 	fi
 }
 
@@ -72,7 +77,7 @@ memory() {
 rst_block() {
 	local out
 	out=$(awk -v key="$2" '
-		index($0, key) == 1 { found = 1; next }
+		index($0, key) == 1 { found = /::$/ ? 2 : 1; next }
 		found == 1 && /::$/ { found = 2; next }
 		found == 2 && /^$/ && !started { next }
 		found == 2 && /^[ \t]/ { started = 1; sub(/^[ \t]+/, "    "); print; next }
@@ -105,11 +110,11 @@ cmd_write() {
 	fi
 	n=$(g rev-list --count harness/base..HEAD)
 	[ "$n" -gt 0 ] || die "no patches after harness/base in build/linux"
-	# the stand-alone fixes: the leading run of patches with a Fixes: tag
-	# or a Cc: stable line
+	# the stand-alone fixes: the leading run of patches that touch neither
+	# a header under include/ nor iommu-pages
 	nfix=0
 	for c in $(g rev-list --reverse harness/base..HEAD); do
-		g log -1 --format=%B "$c" | grep -qE '^(Fixes: |Cc: stable@)' || break
+		g diff --name-only "$c~1" "$c" | grep -qE '^include/|^drivers/iommu/iommu-pages' && break
 		nfix=$((nfix + 1))
 	done
 	rm -rf "$OUT"
@@ -119,12 +124,12 @@ cmd_write() {
 		die "git format-patch failed"
 	cover=$(ls "$OUT"/0000-*.patch)
 	tmp=$(mktemp)
-	{
-		testing >"$tmp.testing"
-		memory >"$tmp.memory"
-		bench >"$tmp.bench"
-	} || exit 1
-	python3 - "$TOP/tests/series/cover.txt" "$cover" "$n" "$nfix" "$tmp" <<'EOF' || die "series: could not fill in the cover letter"
+	for f in testing memory bench; do
+		: >"$tmp.$f"
+		grep -q "@${f^^}@" "$TEMPLATE" || continue
+		"$f" >"$tmp.$f" || exit 1
+	done
+	python3 - "$TEMPLATE" "$cover" "$n" "$nfix" "$tmp" <<'EOF' || die "series: could not fill in the cover letter"
 import sys
 tpl, cover, n, nfix, tmp = sys.argv[1:]
 t = open(tpl).read()
@@ -156,7 +161,7 @@ cmd_am_check() {
 		printf 'FAIL\tseries/git-am\tcould not make a worktree of the base\n'
 		return 1
 	}
-	if ! git -C "$wt" -c user.name=am -c user.email=am@localhost am -q "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
+	if ! git -C "$wt" -c user.name=am -c user.email=am@localhost am -q --empty=drop "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
 		printf 'FAIL\tseries/git-am\tgit am of %s failed on the base: %s\n' "${MBOX#"$TOP"/}" \
 			"$(grep -m1 -E 'Patch failed|error:' "$LOGDIR/series-am.log")"
 		rc=1
