@@ -2,8 +2,8 @@
 /*
  * IOMMU page-table memory: allocation, accounting and freeing.
  *
- * An allocation of PAGE_SIZE or more is a zeroed folio; its head page is a
- * struct ioptdesc.  A smaller one is a fragment of a page that holds
+ * An allocation larger than PAGE_SIZE / 2 is a zeroed folio; its head page
+ * is a struct ioptdesc.  A smaller one is a fragment of a page that holds
  * fragments of one size only, tracked by a struct iommu_frag_page.
  * NR_IOMMU_PAGES (per node) and NR_SECONDARY_PAGETABLE (through the lruvec,
  * so a memcg charged with __GFP_ACCOUNT sees it) follow every folio, and
@@ -589,15 +589,15 @@ static struct iommu_frag_pool *iommu_frag_pool_for(struct iommu_frag_pool *pools
  * iommu_alloc_pages_node_sz() - allocate zeroed page-table memory
  * @nid: memory node, or NUMA_NO_NODE for the node of the calling CPU
  * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
- *	the caller's memcg (not for sizes below PAGE_SIZE, see below),
+ *	the caller's memcg (not for fragments, see below),
  *	__GFP_DMA, __GFP_DMA32 and GFP_ATOMIC work as usual
  * @size: bytes wanted, from 1 to PAGE_SIZE << MAX_PAGE_ORDER
  *
  * The memory is physically contiguous, zeroed and aligned to @size rounded
- * up to a power of two.  Below PAGE_SIZE it is a fragment of a page shared
- * with allocations of the same rounded size, node and zone, at least
- * IOMMU_FRAG_MIN bytes (64 with 4 KiB pages); such a page is counted while
- * it holds a fragment and is not charged to a memcg.  Everything is counted
+ * up to a power of two.  Up to PAGE_SIZE / 2 it is a fragment of a page
+ * shared with allocations of the same rounded size, node and zone, at
+ * least IOMMU_FRAG_MIN bytes (64 with 4 KiB pages); such a page is counted
+ * while it holds a fragment and is not charged to a memcg.  Everything is counted
  * in NR_IOMMU_PAGES and NR_SECONDARY_PAGETABLE until it is freed with
  * iommu_free_pages(), iommu_free_pages_rcu() or through an &struct
  * iommu_pages_list; none needs the size again.

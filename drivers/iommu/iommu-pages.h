@@ -34,15 +34,16 @@
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
  *
- * An allocation of PAGE_SIZE or more is one folio (one page or a compound
- * page), and its head page is its &struct ioptdesc: the size is
+ * An allocation larger than PAGE_SIZE / 2 is one folio (one page or a
+ * compound page), and its head page is its &struct ioptdesc: the size is
  * folio_size(), so frees and lists need no size or order from the caller.
- * An allocation below PAGE_SIZE is a fragment of a page whose descriptor
- * points to the tracking of its fragments (iommu-pages.c).  Only the fields
- * not owned by the page or folio code are the allocator's (the list link or
- * rcu_head, the private word and the index word); each overlaid field is
- * pinned to the offset of the &struct page field it shares by a
- * static_assert, and the descriptor may be no larger than &struct page.
+ * An allocation of at most PAGE_SIZE / 2 is a fragment of a page whose
+ * descriptor points to the tracking of its fragments (iommu-pages.c).
+ * Only the fields not owned by the page or folio code are the allocator's
+ * (the list link or rcu_head, the private word and the index word); each
+ * overlaid field is pinned to the offset of the &struct page field it
+ * shares by a static_assert, and the descriptor may be no larger than
+ * &struct page.
  * Nothing outside drivers/iommu/iommu-pages.[ch] may look at a table's
  * &struct page or &struct folio.
  *

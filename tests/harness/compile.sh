@@ -61,7 +61,7 @@ else
 	row PASS objects "$(echo "$OBJECTS" | wc -w) objects"
 fi
 
-# Warnings the project brought in: in a file the overlay or the patches
+# Warnings the project brought in: in a file the patches
 # changed, on a line that git blame puts after the base commit.  Warnings
 # on untouched lines of those files are upstream's and only counted.
 base=$(git -C "$TREE" rev-parse harness/base)

@@ -272,6 +272,14 @@ t_tree_lifecycle() {
 	grep -q '^+int new_owned_edited;' "$TMP"/repo/patches/0001-*.patch
 	tree_sh status >/dev/null
 	tree_sh verify >/dev/null
+	# a commit that adds a file, exported at once: the file is written
+	printf '/* newest */\n' >"$TMP/repo/build/linux/drivers/iommu/newest.h"
+	fg add drivers/iommu/newest.h
+	fg commit -qm "iommu: add newest.h"
+	tree_sh export >"$TMP/ex"
+	grep -q 'owned file written: drivers/iommu/newest.h' "$TMP/ex"
+	cmp -s "$TMP/repo/build/linux/drivers/iommu/newest.h" "$TMP/repo/drivers/iommu/newest.h"
+	tree_sh verify >/dev/null
 	# an owned file edited in the repo is not what the series gives: named
 	echo '/* stray */' >>"$TMP/repo/drivers/iommu/newer.c"
 	if tree_sh assemble >"$TMP/as" 2>&1; then

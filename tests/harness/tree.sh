@@ -112,6 +112,7 @@ repo_hash() {
 export_to() {
 	local out=$1 f p
 	mkdir -p "$out/patches"
+	tree_owned >"$OWNED"
 	while read -r f; do
 		g cat-file -e "HEAD:$f" 2>/dev/null || continue
 		mkdir -p "$out/$(dirname "$f")"
@@ -131,7 +132,6 @@ export_to() {
 tree_hash() {
 	local d h
 	d=$(mktemp -d)
-	tree_owned >"$OWNED"
 	export_to "$d"
 	h=$(hash_set "$d" "$OWNED")
 	rm -rf "$d"
