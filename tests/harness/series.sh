@@ -38,11 +38,13 @@ testing() {
 		echo "- make bisect: not run on this HEAD"
 	fi
 	if [ -s "$r" ] && [ "$(cat "$r.head" 2>/dev/null)" = "$(g rev-parse HEAD)" ]; then
-		printf -- '- make check (%s, this HEAD): %s passed, %s failed: ' \
-			"$(date -u -r "$r" +%F)" "$(grep -c '^PASS' "$r")" "$(grep -c '^FAIL' "$r")"
-		awk -F'\t' '{ split($2, p, "/"); n[p[1]]++ }
-			END { s = ""; for (k in n) s = s (s ? ", " : "") n[k] " " k; print s }' "$r" |
-			fold -s -w 66 | sed '2,$s/^/  /'
+		{
+			printf -- '- make check (%s, this HEAD): %s passed, %s failed: ' \
+				"$(date -u -r "$r" +%F)" "$(grep -c '^PASS' "$r")" "$(grep -c '^FAIL' "$r")"
+			cut -f2 "$r" | cut -d/ -f1 | sort | uniq -c |
+				awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }'
+		} | tr -d '\n' | fold -s -w 70 | sed '2,$s/^/  /'
+		echo
 	else
 		echo "- make check: not run on this HEAD"
 	fi
@@ -52,18 +54,23 @@ memory() {
 	local c f any=
 	for f in "$BUILD"/cases/*/memory.txt; do
 		[ -s "$f" ] || continue
+		if [ -z "$any" ]; then
+			printf '  %-12s %10s %10s %14s %16s\n' case boot "after DMA" "after remove 2" "after lifecycle"
+			any=1
+		fi
 		c=$(basename "$(dirname "$f")")
-		printf '  %s:\n' "$c"
-		sed -E 's/^ *//; s/ \(([-0-9]+) kB\)/ (\1 kB)/; s/^/    /' "$f" | cut -c1-72
-		any=1
+		awk -v c="$c" -F': ' '
+			{ k = $1; sub(/^ +/, "", k); v = $2; sub(/.*\(/, "", v); sub(/ kB\).*/, " kB", v); kb[k] = v }
+			END { printf "  %-12s %10s %10s %14s %16s\n", c, kb["boot"], kb["after DMA"],
+				kb["after remove 2"], kb["after lifecycle"] }' "$f"
 	done
 	for c in smmuv3 smmuv3-64k; do
 		f=$BUILD/cases/$c/console.log
 		[ -s "$f" ] || continue
 		grep -q 'memory report: LPAE total' "$f" || continue
-		printf '  %s, io-pgtable tables (KUnit memory report):\n' "$c"
-		sed -n 's/.*# iommu_pages_test_report: memory report: \(LPAE total.*\|ARMv7s.*\)$/    \1/p' "$f" |
-			cut -c1-72 | sort -u
+		printf '  %s, io-pgtable selftest configurations (KUnit memory report):\n' "$c"
+		sed -n 's/.*# iommu_pages_test_report: memory report: \(LPAE total.*\|ARMv7s.*\)$/\1/p' "$f" |
+			tr -s ' ' | sort -u | sed 's/^/    /'
 		any=1
 	done
 	if [ -z "$any" ]; then
