@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Summarise several runs of a benchmark table (generic_pt_bench.c).
+"""Summarise several runs of a benchmark table.
 
-Each input file holds one run's kunit_info() lines; a row reads
-  "<fmt> <op> <case> | <new min> <new med> | <old min> <old med> | ..."
-For each row this prints the new/old ratio of the minimums and of the
-medians over the runs: lowest-highest and the median run. Ratios are
-computed from the nanoseconds, not from the rounded percentages.
+Each input file holds one run's kunit_info() lines, in one of two layouts:
+  generic_pt_bench.c:
+    "<fmt> <op> <case> | <new min> <new med> | <old min> <old med> | ..."
+  iommu-pages-bench.c:
+    "<row name> <col1 min> <col1 med> <col2 min> <col2 med> <new min>
+     <new med> <new/col1> <new/col2>"
+For each row this prints, over the runs, lowest-highest and the median run
+of: for generic_pt the new/old ratio of the minimums and of the medians; for
+iommu-pages the ratios new/col1 and new/col2 of the minimums.  Ratios are
+computed from the nanoseconds, not from the rounded figures printed.
 """
 import re
 import statistics
@@ -14,20 +19,42 @@ import sys
 
 ROW = re.compile(r'^(\S+)\s+(map|unmap)\s+(.+?)\s*\|\s*(\d+)\s+(\d+)\s*\|'
                  r'\s*(\d+)\s+(\d+)\s*\|')
+# the last two column names of the iommu-pages table header
+LABELS = ['new/col1', 'new/col2']
+PAGES_ROW = re.compile(r'^(.+?)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)'
+                       r'\s+(\S+)\s+(\S+)$')
+
+
+def parse_pages(path, lines):
+    rows = []
+    for line in lines:
+        if line.strip().startswith('ns per operation'):
+            LABELS[:] = line.split()[-2:]
+        m = PAGES_ROW.match(line.strip())
+        if not m:
+            continue
+        col1, col2, new = (int(m.group(i)) for i in (2, 4, 6))
+        if not col1 or not col2:
+            raise ValueError(f'{path}: a reference time of 0 in: {line.strip()}')
+        rows.append(((m.group(1),), new / col1, new / col2))
+    return rows
 
 
 def parse(path):
     rows = []
     with open(path, encoding='utf-8', errors='replace') as f:
-        for line in f:
-            m = ROW.match(line.strip())
-            if not m:
-                continue
-            new_min, new_med, old_min, old_med = map(int, m.group(4, 5, 6, 7))
-            if not old_min or not old_med:
-                raise ValueError(f'{path}: a 6.12 time of 0 in: {line.strip()}')
-            rows.append(((m.group(1), m.group(2), m.group(3)),
-                         new_min / old_min, new_med / old_med))
+        lines = f.readlines()
+    for line in lines:
+        m = ROW.match(line.strip())
+        if not m:
+            continue
+        new_min, new_med, old_min, old_med = map(int, m.group(4, 5, 6, 7))
+        if not old_min or not old_med:
+            raise ValueError(f'{path}: a 6.12 time of 0 in: {line.strip()}')
+        rows.append(((m.group(1), m.group(2), m.group(3)),
+                     new_min / old_min, new_med / old_med))
+    if not rows:
+        rows = parse_pages(path, lines)
     if not rows:
         raise ValueError(f'{path}: no benchmark rows')
     return rows
@@ -44,6 +71,15 @@ def main(paths):
     for path, run in zip(paths[1:], runs[1:]):
         if [r[0] for r in run] != keys:
             raise ValueError(f'{path}: rows differ from {paths[0]}')
+    if len(keys[0]) == 1:
+        print(f'ratios of the minimums over {len(runs)} runs: '
+              'lowest-highest (median run)')
+        print(f'{"row":24} | {LABELS[0]:17} | {LABELS[1]}')
+        for i, (name,) in enumerate(keys):
+            r1 = [run[i][1] for run in runs]
+            r2 = [run[i][2] for run in runs]
+            print(f'{name:24} | {span(r1):17} | {span(r2)}')
+        return
     print(f'new/old over {len(runs)} runs: lowest-highest (median run)')
     print(f'{"fmt":5} {"op":5} {"case":8} | {"of the minimums":17} | '
           'of the medians')

@@ -9,12 +9,18 @@
 #   check.sh source                the source check (tests/harness/srccheck.py)
 #   check.sh harness-test          the harness's own tests
 #   check.sh kunit [DIR] [ARCH]    kunit.py run with a .kunitconfig
-# Every check leaves one row in build/results/results.tsv; "check" ends with
-# the line "N passed, N failed".
+# Every check leaves one row in build/results/results.tsv for "check", and
+# in build/results/results-COMMAND.tsv for the other commands, so that a
+# "bench" or "boot" never erases what the last "check" found; "check" ends
+# with the line "N passed, N failed".
 . "$(dirname "$0")/lib.sh"
 
 RES=$BUILD/results
 ALL=$RES/results.tsv
+case ${1:-} in
+check | "") ;;
+*) ALL=$RES/results-$1.tsv ;;
+esac
 
 kernel_arch() { (ARCH= && . "$TOP/tests/kernels/$1" && echo "$ARCH"); }
 case_file() {
@@ -104,7 +110,7 @@ summary() {
 		echo "Failed checks:"
 		grep '^FAIL' "$ALL" | cut -f2,3 | sed 's/\t/: /; s/^/  /' | cut -c1-300
 	fi
-	echo "Results: build/results/results.tsv; logs: build/logs, build/cases/*/console.log"
+	echo "Results: ${ALL#"$TOP"/}; logs: build/logs, build/cases/*/console.log"
 	echo "Elapsed: $(elapsed)"
 	echo "$np passed, $nf failed"
 	[ "$nf" -eq 0 ]

@@ -594,7 +594,26 @@ t_benchsum() {
 	out=$(python3 "$HARNESS/benchsum.py" "$TMP/run1.txt" "$TMP/short.txt" 2>&1) && return 1
 	echo "$out" | grep -q 'rows differ' || return 1
 	out=$(RUNS=0 bash "$HARNESS/check.sh" bench pt 2>&1) && return 1
-	echo "$out" | grep -q 'RUNS must be a number of boots'
+	echo "$out" | grep -q 'RUNS must be a number of boots' || return 1
+	# the iommu-pages layout (names with spaces and digits, a header line)
+	local h='ns per operation           col1 min  col1 med  col2 min  col2 med   new min   new med new/col1 new/col2'
+	printf '%s\n' "$h" \
+		'alloc+free 4K              2000      2100      2500      2600      2200      2300    1.10    0.88' \
+		'put list of 512 x 4K     100000    110000    200000    210000    150000    160000    1.50    0.75' >"$TMP/p1.txt"
+	printf '%s\n' "$h" \
+		'alloc+free 4K              2000      2100      2000      2600      2400      2300    1.20    1.20' \
+		'put list of 512 x 4K     100000    110000    100000    210000    100000    160000    1.00    1.00' >"$TMP/p2.txt"
+	printf '%s\n' "$h" \
+		'alloc+free 4K              1000      2100      4000      2600      1000      2300    1.00    0.25' \
+		'put list of 512 x 4K     200000    110000    400000    210000    300000    160000    1.50    0.75' >"$TMP/p3.txt"
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP"/p[123].txt) || return 1
+	echo "$out"
+	echo "$out" | grep -q 'ratios of the minimums over 3 runs' || return 1
+	echo "$out" | grep -qP '^alloc\+free 4K +\| 1\.00-1\.20 \(1\.10\) +\| 0\.25-1\.20 \(0\.88\)$' || return 1
+	echo "$out" | grep -qP '^put list of 512 x 4K +\| 1\.00-1\.50 \(1\.50\) +\| 0\.75-1\.00 \(0\.75\)$' || return 1
+	# a pages run mixed with a pt run: rows differ
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP/p1.txt" "$TMP/run1.txt" 2>&1) && return 1
+	echo "$out" | grep -q 'rows differ'
 }
 
 t eval_clean "a clean recorded boot log passes"
@@ -622,5 +641,5 @@ t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"
-t benchsum "bench RUNS=n: ratio spreads over runs; bad runs and RUNS refused"
+t benchsum "bench RUNS=n: ratio spreads over runs (pt and pages layouts); bad runs and RUNS refused"
 t srccheck_catches "the source check fails planted page->lru, old API, order, struct page and kmem_cache uses"
