@@ -99,7 +99,7 @@ bench() {
 		f=$BUILD/bench/$b.txt.summary
 		if [ -s "$f" ]; then
 			printf '  make bench BENCH=%s (%s):\n' "$b" "$(date -u -r "$f" +%F)"
-			sed 1d "$f" | sed 's/^/  /' | cut -c1-100
+			sed 1d "$f" | sed 's/^/  /'
 		fi
 	done
 	echo "  iommu-pages, recorded in Documentation/iommu/iommu-pages.rst (-O2):"
