@@ -22,7 +22,7 @@ help:
 deps:
 	@bash $(H)/deps.sh all
 
-## tree                assemble build/linux: base + overlay + patches/series
+## tree                assemble build/linux: base + patches/series; check the owned files
 tree:
 	@bash $(H)/deps.sh all && bash $(H)/tree.sh assemble
 

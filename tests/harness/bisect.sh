@@ -29,7 +29,10 @@ git -C "$LINUX" rev-parse -q --verify refs/tags/harness/base >/dev/null ||
 mkdir -p "$LOGDIR"
 : >"$log"
 
-rev=${BISECT_REV:-HEAD}
+# the commit tested is fixed at the start; an older result is dropped
+rev=$(git -C "$LINUX" rev-parse --verify -q "${BISECT_REV:-HEAD}^{commit}") ||
+	die "bisect: no commit ${BISECT_REV:-HEAD} in build/linux"
+rm -f "$BUILD/results/bisect.txt"
 commits=$(git -C "$LINUX" rev-list --reverse "harness/base..$rev")
 n=$(echo "$commits" | grep -c .)
 [ "$n" -gt 0 ] || die "no commits after harness/base in build/linux"
@@ -65,6 +68,9 @@ git -C "$WT" checkout -q --detach "${BISECT_CONFIG_REV:-$rev}" >>"$log" 2>&1 ||
 for t in $targets; do
 	[ -n "${BISECT_CMD:-}" ] && break
 	target "$t"
+	# always configure afresh: the loop below leaves an older patch's
+	# .config behind, which must not become the next run's config
+	rm -f "$out/.fragments"
 	configure_kernel "$out" "$log" "${kmake[@]}" -- "${frags[@]}" ||
 		fail_log "bisect: configuring $t at HEAD failed" "$log"
 	cp "$out/.config" "$out/config.head"

@@ -306,6 +306,16 @@ t_tree_lifecycle() {
 	rm "$TMP/repo/drivers/iommu/stray.c"
 	mv "$TMP/newer.c" "$TMP/repo/drivers/iommu/newer.c"
 	tree_sh verify >/dev/null
+	# a new file not added (Debian's .gitignore hides it from git status)
+	# is uncommitted work too
+	echo 'int wip;' >"$TMP/repo/build/linux/drivers/iommu/wip.c"
+	printf '/*\n' >"$TMP/repo/build/linux/.gitignore"
+	if tree_sh status >"$TMP/st" 2>&1; then
+		echo "status passed with a new file not added"
+		return 1
+	fi
+	grep -q 'wip.c' "$TMP/st"
+	rm "$TMP/repo/build/linux/drivers/iommu/wip.c" "$TMP/repo/build/linux/.gitignore"
 	# an uncommitted edit is reported
 	echo '/* wip */' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
 	if tree_sh status >"$TMP/st" 2>&1; then
@@ -345,6 +355,11 @@ t_tree_bad_patch() {
 	grep -q 'does not apply' "$TMP/as"
 	tree_sh status >"$TMP/st" || true
 	grep -q 'partial assembly' "$TMP/st"
+	# exporting the partial tree would drop patch 3: refused, nothing written
+	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
+	if tree_sh export >"$TMP/ex" 2>&1; then echo "partial tree exported"; return 1; fi
+	grep -q 'partial assembly' "$TMP/ex"
+	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "patches written"; return 1; }
 	# Once the patch is fixed, the next assembly recovers.
 	sed -i 's/^ int B;$/ int b;/' "$TMP"/repo/patches/0003-*.patch
 	tree_sh assemble >/dev/null
@@ -381,6 +396,24 @@ t_tree_export_moved() {
 	tree_sh export >/dev/null
 	grep -q new_owned_tree "$TMP/repo/drivers/iommu/new-owned.c"
 	tree_sh verify >/dev/null
+	(cd "$TMP/repo" && git add drivers patches && git -c user.name=t -c user.email=t@t commit -qm exported)
+	# a repo edit already there at assembly: the tree is assembled, the
+	# mismatch named, and a later export still refuses to overwrite it
+	sed -i 's/new_owned_tree;/new_owned_repo2;/' "$TMP/repo/drivers/iommu/new-owned.c"
+	if tree_sh assemble >"$TMP/as" 2>&1; then echo "mismatch accepted"; return 1; fi
+	printf 'int f;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "iommu: add f"
+	if tree_sh export >"$TMP/ex" 2>&1; then
+		echo "export overwrote a repo edit made before the assembly"
+		return 1
+	fi
+	grep -q 'changed in the repo since.*drivers/iommu/new-owned.c' "$TMP/ex"
+	grep -q new_owned_repo2 "$TMP/repo/drivers/iommu/new-owned.c"
+	# a patch file the series does not name is not deleted by export
+	(cd "$TMP/repo" && git checkout -q drivers/iommu/new-owned.c)
+	echo 'not a patch of the series' >"$TMP/repo/patches/wip-idea.patch"
+	tree_sh export >/dev/null
+	[ -f "$TMP/repo/patches/wip-idea.patch" ] || { echo "export deleted an unlisted patch"; return 1; }
 }
 
 # bisect.sh on the fake kernel, with a stand-in for the build: patch 2

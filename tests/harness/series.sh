@@ -43,7 +43,7 @@ testing() {
 				"$(date -u -r "$r" +%F)" "$(grep -c '^PASS' "$r")" "$(grep -c '^FAIL' "$r")"
 			cut -f2 "$r" | cut -d/ -f1 | sort | uniq -c |
 				awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print "" }'
-		} | tr -d '\n' | fold -s -w 70 | sed '2,$s/^/  /'
+		} | tr -d '\n' | fold -s -w 70 | sed -e '2,$s/^/  /' -e 's/ *$//'
 		echo
 	else
 		echo "- make check: not run on this HEAD"
@@ -52,13 +52,13 @@ testing() {
 
 memory() {
 	local c f any=
-	for f in "$BUILD"/cases/*/memory.txt; do
+	for c in $(ls "$TOP/tests/cases"); do
+		f=$BUILD/cases/$c/memory.txt
 		[ -s "$f" ] || continue
 		if [ -z "$any" ]; then
 			printf '  %-12s %10s %10s %14s %16s\n' case boot "after DMA" "after remove 2" "after lifecycle"
 			any=1
 		fi
-		c=$(basename "$(dirname "$f")")
 		awk -v c="$c" -F': ' '
 			{ k = $1; sub(/^ +/, "", k); v = $2; sub(/.*\(/, "", v); sub(/ kB\).*/, " kB", v); kb[k] = v }
 			END { printf "  %-12s %10s %10s %14s %16s\n", c, kb["boot"], kb["after DMA"],
@@ -126,8 +126,11 @@ cmd_write() {
 	done
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
-	g format-patch -q --cover-letter --base=harness/base --numbered \
-		--subject-prefix="PATCH v$V" --no-signature -o "$OUT" harness/base..HEAD ||
+	local prefix="PATCH v$V"
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
+		git -C "$TREE" format-patch -q --cover-letter --base=harness/base --numbered \
+		--no-thread --no-signoff --subject-prefix="$prefix" --no-signature \
+		-o "$OUT" harness/base..HEAD ||
 		die "git format-patch failed"
 	cover=$(ls "$OUT"/0000-*.patch)
 	tmp=$(mktemp)
@@ -148,6 +151,10 @@ for key in ('testing', 'memory', 'bench'):
     body = body.replace('@%s@' % key.upper(), open('%s.%s' % (tmp, key)).read().rstrip('\n'))
 c = open(cover).read()
 assert '*** SUBJECT HERE ***' in c and '*** BLURB HERE ***' in c
+import re
+left = re.findall(r'@[A-Z]+@', body)
+if left:
+    sys.exit('unknown placeholder(s) in %s: %s' % (tpl, ' '.join(sorted(set(left)))))
 c = c.replace('*** SUBJECT HERE ***', subject).replace('*** BLURB HERE ***', body.rstrip('\n'))
 open(cover, 'w').write(c)
 EOF
@@ -168,7 +175,7 @@ cmd_am_check() {
 		printf 'FAIL\tseries/git-am\tcould not make a worktree of the base\n'
 		return 1
 	}
-	if ! git -C "$wt" -c user.name=am -c user.email=am@localhost am -q --empty=drop "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
+	if ! git -C "$wt" -c user.name=am -c user.email=am@localhost am -q --no-3way --empty=drop "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
 		printf 'FAIL\tseries/git-am\tgit am of %s failed on the base: %s\n' "${MBOX#"$TOP"/}" \
 			"$(grep -m1 -E 'Patch failed|error:' "$LOGDIR/series-am.log")"
 		rc=1

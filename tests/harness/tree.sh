@@ -119,8 +119,12 @@ export_to() {
 		g show "HEAD:$f" >"$out/$f"
 		[ "$(g ls-tree HEAD -- "$f" | cut -c1-6)" = 100755 ] && chmod +x "$out/$f"
 	done <"$OWNED"
-	g format-patch -q --no-signature --zero-commit --no-numbered --no-base \
-		--no-stat --full-index -o "$out/patches" "$H_BASE..HEAD" \
+	# the developer's git config (diff.noprefix, format.*) must not
+	# change what is written
+	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
+		git -C "$TREE" format-patch -q --no-signature --zero-commit --no-numbered \
+		--no-base --no-cover-letter --no-signoff --no-thread --no-stat \
+		--full-index -o "$out/patches" "$H_BASE..HEAD" \
 		>/dev/null || die "git format-patch failed in $TREE"
 	: >"$out/patches/series"
 	for p in "$out"/patches/*.patch; do
@@ -146,9 +150,16 @@ write_state() {
 		"${4:-no}" "${5:-$(patches_hash "$TOP")}" "$(g rev-parse -q --verify HEAD)" >"$STATE"
 }
 
-# patches_hash DIR: hash of DIR/patches (series and patch files).
+# patches_hash DIR: hash of DIR/patches/series and the patches it names.
 patches_hash() {
-	(cd "$1" && cat patches/series patches/*.patch 2>/dev/null) | sha1sum | cut -c1-40
+	local p
+	(
+		cd "$1" || exit 0
+		cat patches/series 2>/dev/null
+		for p in $(PATCHES=$1/patches series); do
+			cat "patches/$p" 2>/dev/null
+		done
+	) | sha1sum | cut -c1-40
 }
 
 # A patch failed: leave the tree at the last good commit CUR, remember that
@@ -160,15 +171,20 @@ fail_partial() {
 	die "$2; build/linux left at the last good commit: $(g log -1 --format='%h %s')"
 }
 
-is_dirty() { [ -n "$(g status --porcelain 2>/dev/null | head -1)" ]; }
+# Uncommitted work: changes to tracked files, and new files, which Debian's
+# .gitignore (it ignores every top-level path) would otherwise hide.
+untracked() { g ls-files --others --exclude=.git -- . 2>/dev/null; }
+is_dirty() {
+	[ -n "$(g status --porcelain 2>/dev/null | head -1)" ] || [ -n "$(untracked | head -1)" ]
+}
 
 # What is in the tree that the repo does not have?  Prints one line per kind;
 # returns 0 when there is such work.
 local_work() {
 	local found=1 t
 	if is_dirty; then
-		echo "uncommitted changes in build/linux:"
-		g status --porcelain | head -20 | sed 's/^/    /'
+		echo "uncommitted changes in build/linux (a new file needs git add -f):"
+		{ g status --porcelain; untracked | sed 's/^/?? /'; } | head -20 | sed 's/^/    /'
 		found=0
 	fi
 	t=$(tree_hash)
@@ -245,13 +261,14 @@ make_base() {
 # result.  Files whose content does not change keep their timestamps, so
 # incremental kernel builds stay incremental.
 assemble_commits() {
-	local idx=$TREE/.git/harness-index tmp cur p n=0 subj
+	local idx=$TREE/.git/harness-index tmp cur good p n=0 subj
 	tmp=$(mktemp -d)
 	export GIT_INDEX_FILE=$idx
 	g read-tree "$H_BASE" || die "git read-tree failed"
 	cur=$(g rev-parse "$H_BASE")
 	for p in $(series); do
 		n=$((n + 1))
+		good=$cur
 		[ -f "$PATCHES/$p" ] ||
 			fail_partial "$cur" "patches/series names $p, which does not exist"
 		g mailinfo -k "$tmp/msg" "$tmp/diff" <"$PATCHES/$p" >"$tmp/info" ||
@@ -268,7 +285,8 @@ assemble_commits() {
 			GIT_COMMITTER_NAME=harness GIT_COMMITTER_EMAIL=harness@localhost \
 			GIT_COMMITTER_DATE=2000-01-01T00:00:00+0000 \
 			git -C "$TREE" commit-tree "$(g write-tree)" -p "$cur" \
-			-F <(printf '%s\n\n' "$subj"; cat "$tmp/msg"))
+			-F <(printf '%s\n\n' "$subj"; cat "$tmp/msg")) ||
+			fail_partial "$good" "patch $n, patches/$p: could not be committed (a From: and Date: header?)"
 	done
 	unset GIT_INDEX_FILE
 	rm -f "$idx"
@@ -355,34 +373,38 @@ cmd_export() {
 		g status --porcelain | head -20 >&2
 		die "build/linux has uncommitted changes: commit them there first (git -C build/linux commit)"
 	fi
+	if [ "$(state partial)" = yes ]; then
+		die "build/linux is a partial assembly (a patch of patches/series did not apply): exporting it would drop the patches after it. Fix patches/ and run 'make tree' (or apply the rest in build/linux with git am) first"
+	fi
 	# The repo may have moved on since the assembly.  That is fine unless
 	# export would overwrite a change made there: a patch series changed
-	# in the repo and in the tree, or an owned file changed in the repo
-	# (owned files are written from the series, never read).
+	# in the repo and in the tree, or an owned file changed (or removed)
+	# in the repo since the assembly, which export would overwrite (owned
+	# files are written from the series, never read).
 	local moved=no conflict=
 	[ "$(repo_hash)" != "$(state repo)" ] && moved=yes
 	head=$(state head)
 	g cat-file -e "$head^{commit}" 2>/dev/null || head=$H_BASE
 	d=$(mktemp -d)
 	export_to "$d"
-	if [ $moved = yes ]; then
-		if [ "$(patches_hash "$TOP")" != "$(state patches)" ] &&
-			[ "$(patches_hash "$d")" != "$(state patches)" ]; then
-			conflict="$conflict patches/"
-		fi
-		while read -r f; do
-			[ -f "$TOP/$f" ] || continue
-			# a file export neither writes nor removes is left alone
-			[ -f "$d/$f" ] || g cat-file -e "$head:$f" 2>/dev/null || continue
-			g show "$head:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
-			if ! cmp -s "$d/.orig" "$TOP/$f" && ! cmp -s "$d/$f" "$TOP/$f"; then
+	if [ $moved = yes ] && [ "$(patches_hash "$TOP")" != "$(state patches)" ] &&
+		[ "$(patches_hash "$d")" != "$(state patches)" ]; then
+		conflict="$conflict patches/"
+	fi
+	while read -r f; do
+		# a file export neither writes nor removes is left alone
+		[ -f "$d/$f" ] || g cat-file -e "$head:$f" 2>/dev/null || continue
+		g show "$head:$f" >"$d/.orig" 2>/dev/null || : >"$d/.orig"
+		if [ -f "$TOP/$f" ]; then
+			cmp -s "$d/.orig" "$TOP/$f" || cmp -s "$d/$f" "$TOP/$f" ||
 				conflict="$conflict $f"
-			fi
-		done <"$OWNED"
-		if [ -n "$conflict" ]; then
-			rm -rf "$d"
-			die "changed in the repo since build/linux was assembled:$conflict; export would overwrite the repo's version. The series is the source: commit or stash the repo's change, 'make tree', then make the change in build/linux"
+		elif g cat-file -e "$head:$f" 2>/dev/null && [ -f "$d/$f" ]; then
+			conflict="$conflict $f(removed)"
 		fi
+	done <"$OWNED"
+	if [ -n "$conflict" ]; then
+		rm -rf "$d"
+		die "changed in the repo since build/linux was assembled:$conflict; export would overwrite the repo's version. The series is the source: set the repo's change aside (git stash, or git checkout -- FILE), run 'make export', commit, then make the change in build/linux"
 	fi
 	# Owned files: write those whose content the series changed; remove
 	# those the series no longer creates.
@@ -404,9 +426,10 @@ cmd_export() {
 	# Patches: written when the tree changed them (or the repo did not move).
 	if [ $moved = no ] || [ "$(patches_hash "$d")" != "$(state patches)" ]; then
 		mkdir -p "$PATCHES"
-		for f in "$PATCHES"/*.patch; do
-			[ -f "$f" ] || continue
-			[ -f "$d/patches/$(basename "$f")" ] || { rm -f "$f" && echo "removed: patches/$(basename "$f")"; }
+		# only patches the series named are removed; other files stay
+		for f in $(series); do
+			[ -f "$PATCHES/$f" ] || continue
+			[ -f "$d/patches/$f" ] || { rm -f "$PATCHES/$f" && echo "removed: patches/$f"; }
 		done
 		for f in "$d"/patches/*.patch "$d"/patches/series; do
 			[ -f "$f" ] || continue
