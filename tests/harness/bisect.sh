@@ -37,16 +37,9 @@ commits=$(git -C "$LINUX" rev-list --reverse "harness/base..$rev")
 n=$(echo "$commits" | grep -c .)
 [ "$n" -gt 0 ] || die "no commits after harness/base in build/linux"
 
-git -C "$LINUX" worktree remove --force "$WT" >/dev/null 2>&1
-rm -rf "$WT"
-git -C "$LINUX" worktree prune
-git -C "$LINUX" worktree add -q --detach "$WT" "$rev" >>"$log" 2>&1 ||
+worktree_new "$LINUX" "$WT" "$rev" >>"$log" 2>&1 ||
 	fail_log "could not make the worktree $WT" "$log"
-cleanup() {
-	git -C "$LINUX" worktree remove --force "$WT" >/dev/null 2>&1
-	rm -rf "$WT"
-}
-trap cleanup EXIT
+trap 'worktree_drop "$LINUX" "$WT"' EXIT
 TREE=$WT
 
 # target NAME: set kmake (make in the worktree for NAME's output directory)

@@ -105,3 +105,19 @@ configure_kernel() {
 	fi
 	echo "$sum" >"$out/.fragments"
 }
+
+# git_plain ARGS...: git without the user's global and system config, for
+# output that must not depend on it (diff.noprefix, format.*).
+git_plain() { GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 git "$@"; }
+
+# worktree_new REPO DIR REV: a fresh detached worktree of REPO at REV in DIR
+# (any old one there removed); worktree_drop REPO DIR removes it.
+worktree_drop() {
+	git -C "$1" worktree remove --force "$2" >/dev/null 2>&1
+	rm -rf "$2"
+	git -C "$1" worktree prune
+}
+worktree_new() {
+	worktree_drop "$1" "$2"
+	git -C "$1" worktree add -q --detach "$2" "$3"
+}

@@ -206,6 +206,23 @@ tree_sh() {
 }
 fg() { git -C "$TMP/repo/build/linux" -c user.name=dev -c user.email=dev@localhost "$@"; }
 
+# must_fail OUT WHAT COMMAND...: COMMAND, its output in OUT, must fail;
+# if it succeeds, say WHAT and fail the test.
+must_fail() {
+	local out=$1 what=$2
+	shift 2
+	if "$@" >"$out" 2>&1; then
+		echo "$what"
+		return 1
+	fi
+}
+
+# fake_commit LINE SUBJECT: a commit in the fake tree adding LINE to iommu.c.
+fake_commit() {
+	printf '%s\n' "$1" >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
+	fg commit -qam "$2"
+}
+
 t_tree_lifecycle() {
 	set -e
 	fake_setup
@@ -225,17 +242,11 @@ t_tree_lifecycle() {
 	printf 'int newer;\n' >"$TMP/repo/build/linux/drivers/iommu/newer.c"
 	fg add drivers/iommu/newer.c
 	fg commit -qam "iommu: rename b, add newer"
-	if tree_sh status >"$TMP/st" 2>&1; then
-		echo "status passed with unexported commits"
-		return 1
-	fi
+	must_fail "$TMP/st" "status passed with unexported commits" tree_sh status
 	grep -q 'not exported' "$TMP/st"
 	touch "$TMP/repo/drivers/iommu/new-owned.c" # not a content change
 	printf 'int x;\n' >>"$TMP/repo/patches/series"
-	if tree_sh assemble >"$TMP/as" 2>&1; then
-		echo "assemble threw away unexported work"
-		return 1
-	fi
+	must_fail "$TMP/as" "assemble threw away unexported work" tree_sh assemble
 	grep -q 'not re-assembling' "$TMP/as"
 	[ "$(fg log -1 --format=%s)" = "iommu: rename b, add newer" ]
 	(cd "$TMP/repo" && git checkout -q patches/series)
@@ -282,25 +293,16 @@ t_tree_lifecycle() {
 	tree_sh verify >/dev/null
 	# an owned file edited in the repo is not what the series gives: named
 	echo '/* stray */' >>"$TMP/repo/drivers/iommu/newer.c"
-	if tree_sh assemble >"$TMP/as" 2>&1; then
-		echo "assemble accepted an owned file that differs from the series"
-		return 1
-	fi
+	must_fail "$TMP/as" "assemble accepted an owned file that differs from the series" tree_sh assemble
 	grep -q 'drivers/iommu/newer.c: differs from what patches/ gives' "$TMP/as"
-	if tree_sh verify >"$TMP/vf" 2>&1; then
-		echo "verify accepted an owned file that differs from the series"
-		return 1
-	fi
+	must_fail "$TMP/vf" "verify accepted an owned file that differs from the series" tree_sh verify
 	grep -q 'drivers/iommu/newer.c: differs' "$TMP/vf"
 	(cd "$TMP/repo" && git checkout -q drivers/iommu/newer.c 2>/dev/null || sed -i '/stray/d' drivers/iommu/newer.c)
 	tree_sh verify >/dev/null
 	# an owned file the series does not create, and one missing: named
 	printf 'int stray;\n' >"$TMP/repo/drivers/iommu/stray.c"
 	mv "$TMP/repo/drivers/iommu/newer.c" "$TMP/newer.c"
-	if tree_sh verify >"$TMP/vf" 2>&1; then
-		echo "verify accepted a stray and a missing owned file"
-		return 1
-	fi
+	must_fail "$TMP/vf" "verify accepted a stray and a missing owned file" tree_sh verify
 	grep -q 'drivers/iommu/stray.c: in the repo, but patches/ does not create it' "$TMP/vf"
 	grep -q 'drivers/iommu/newer.c: created by patches/, missing from the repo' "$TMP/vf"
 	rm "$TMP/repo/drivers/iommu/stray.c"
@@ -310,18 +312,12 @@ t_tree_lifecycle() {
 	# is uncommitted work too
 	echo 'int wip;' >"$TMP/repo/build/linux/drivers/iommu/wip.c"
 	printf '/*\n' >"$TMP/repo/build/linux/.gitignore"
-	if tree_sh status >"$TMP/st" 2>&1; then
-		echo "status passed with a new file not added"
-		return 1
-	fi
+	must_fail "$TMP/st" "status passed with a new file not added" tree_sh status
 	grep -q 'wip.c' "$TMP/st"
 	rm "$TMP/repo/build/linux/drivers/iommu/wip.c" "$TMP/repo/build/linux/.gitignore"
 	# an uncommitted edit is reported
 	echo '/* wip */' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	if tree_sh status >"$TMP/st" 2>&1; then
-		echo "status passed with uncommitted changes"
-		return 1
-	fi
+	must_fail "$TMP/st" "status passed with uncommitted changes" tree_sh status
 	grep -q 'uncommitted' "$TMP/st"
 }
 
@@ -329,8 +325,7 @@ t_tree_bad_patch() {
 	set -e
 	fake_setup
 	tree_sh assemble >/dev/null
-	printf 'int d;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: add d"
+	fake_commit 'int d;' "iommu: add d"
 	sed -i 's/int c;/int cc;/' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
 	fg commit -qam "iommu: rename c"
 	tree_sh export >/dev/null
@@ -338,26 +333,20 @@ t_tree_bad_patch() {
 	good=$(fg rev-parse 'HEAD~1^{tree}')
 	# Patch 3's context no longer matches.
 	sed -i 's/^ int b;$/ int B;/' "$TMP"/repo/patches/0003-*.patch
-	if tree_sh assemble >"$TMP/as" 2>&1; then
-		echo "a patch that does not apply was accepted"
-		return 1
-	fi
+	must_fail "$TMP/as" "a patch that does not apply was accepted" tree_sh assemble
 	cat "$TMP/as"
 	grep -q 'patch 3, patches/0003-iommu-rename-c.patch, does not apply' "$TMP/as"
 	[ "$(fg rev-parse 'HEAD^{tree}')" = "$good" ] && [ "$(fg log -1 --format=%s)" = "iommu: add d" ] ||
 		{ echo "tree not left at the last good commit"; return 1; }
 	[ -z "$(fg status --porcelain)" ]
 	# Retrying without a fix fails again (it is not "up to date").
-	if tree_sh assemble >"$TMP/as" 2>&1; then
-		echo "a retry of a failed assembly passed"
-		return 1
-	fi
+	must_fail "$TMP/as" "a retry of a failed assembly passed" tree_sh assemble
 	grep -q 'does not apply' "$TMP/as"
 	tree_sh status >"$TMP/st" || true
 	grep -q 'partial assembly' "$TMP/st"
 	# exporting the partial tree would drop patch 3: refused, nothing written
 	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
-	if tree_sh export >"$TMP/ex" 2>&1; then echo "partial tree exported"; return 1; fi
+	must_fail "$TMP/ex" "partial tree exported" tree_sh export
 	grep -q 'partial assembly' "$TMP/ex"
 	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "patches written"; return 1; }
 	# Once the patch is fixed, the next assembly recovers.
@@ -376,20 +365,14 @@ t_tree_export_moved() {
 	fg commit -qam "edit owned in tree"
 	sed -i 's/new_owned;/new_owned_repo;/' "$TMP/repo/drivers/iommu/new-owned.c"
 	sha1sum "$TMP"/repo/patches/* >"$TMP/sum1"
-	if tree_sh export >"$TMP/ex" 2>&1; then
-		echo "export overwrote a repo change"
-		return 1
-	fi
+	must_fail "$TMP/ex" "export overwrote a repo change" tree_sh export
 	grep -q 'changed in the repo since.*drivers/iommu/new-owned.c' "$TMP/ex"
 	grep -q new_owned_repo "$TMP/repo/drivers/iommu/new-owned.c"
 	sha1sum "$TMP"/repo/patches/* | cmp -s - "$TMP/sum1" || { echo "patches written"; return 1; }
 	# a series changed both in the repo and in the tree: refused too
 	(cd "$TMP/repo" && git checkout -q drivers/iommu/new-owned.c)
 	sed -i 's/^Subject: .*/Subject: [PATCH] iommu: add the new owned file/' "$TMP"/repo/patches/0001-*.patch
-	if tree_sh export >"$TMP/ex" 2>&1; then
-		echo "export overwrote a repo series change"
-		return 1
-	fi
+	must_fail "$TMP/ex" "export overwrote a repo series change" tree_sh export
 	grep -q 'changed in the repo since.*patches/' "$TMP/ex"
 	# with the repo back as it was, the export goes through
 	(cd "$TMP/repo" && git checkout -q patches)
@@ -400,13 +383,9 @@ t_tree_export_moved() {
 	# a repo edit already there at assembly: the tree is assembled, the
 	# mismatch named, and a later export still refuses to overwrite it
 	sed -i 's/new_owned_tree;/new_owned_repo2;/' "$TMP/repo/drivers/iommu/new-owned.c"
-	if tree_sh assemble >"$TMP/as" 2>&1; then echo "mismatch accepted"; return 1; fi
-	printf 'int f;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: add f"
-	if tree_sh export >"$TMP/ex" 2>&1; then
-		echo "export overwrote a repo edit made before the assembly"
-		return 1
-	fi
+	must_fail "$TMP/as" "mismatch accepted" tree_sh assemble
+	fake_commit 'int f;' "iommu: add f"
+	must_fail "$TMP/ex" "export overwrote a repo edit made before the assembly" tree_sh export
 	grep -q 'changed in the repo since.*drivers/iommu/new-owned.c' "$TMP/ex"
 	grep -q new_owned_repo2 "$TMP/repo/drivers/iommu/new-owned.c"
 	# a patch file the series does not name is not deleted by export
@@ -423,10 +402,8 @@ t_bisect_names_patch() {
 	set -e
 	fake_setup
 	tree_sh assemble >/dev/null
-	printf 'int d;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: add d"
-	printf 'broken\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: break the build"
+	fake_commit 'int d;' "iommu: add d"
+	fake_commit 'broken' "iommu: break the build"
 	sed -i '/^broken$/d' "$TMP/repo/build/linux/drivers/iommu/iommu.c"
 	fg commit -qam "iommu: mend the build"
 	local head
@@ -479,12 +456,8 @@ t_series_write_and_am() {
 	if series_sh am-check >"$TMP/am"; then echo "am check passed a wrong mbox"; return 1; fi
 	grep -q '^FAIL.*git am result differs' "$TMP/am"
 	# un-exported work: refused, with the reason
-	printf 'int e;\n' >>"$TMP/repo/build/linux/drivers/iommu/iommu.c"
-	fg commit -qam "iommu: add e"
-	if series_sh write >"$TMP/sw" 2>&1; then
-		echo "series written from un-exported work"
-		return 1
-	fi
+	fake_commit 'int e;' "iommu: add e"
+	must_fail "$TMP/sw" "series written from un-exported work" series_sh write
 	grep -q "not exported to the repo; 'make export'" "$TMP/sw"
 }
 

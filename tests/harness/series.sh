@@ -127,8 +127,7 @@ cmd_write() {
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
 	local prefix="PATCH v$V"
-	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
-		git -C "$TREE" format-patch -q --cover-letter --base=harness/base --numbered \
+	git_plain -C "$TREE" format-patch -q --cover-letter --base=harness/base --numbered \
 		--no-thread --no-signoff --subject-prefix="$prefix" --no-signature \
 		-o "$OUT" harness/base..HEAD ||
 		die "git format-patch failed"
@@ -168,14 +167,11 @@ EOF
 cmd_am_check() {
 	local wt=$BUILD/am-tree got want rc=0
 	[ -s "$MBOX" ] || { printf 'FAIL\tseries/git-am\tno mbox: series.sh write failed\n'; return 1; }
-	g worktree remove --force "$wt" >/dev/null 2>&1
-	rm -rf "$wt"
-	g worktree prune
-	g worktree add -q --detach "$wt" harness/base >"$LOGDIR/series-am.log" 2>&1 || {
+	worktree_new "$TREE" "$wt" harness/base >"$LOGDIR/series-am.log" 2>&1 || {
 		printf 'FAIL\tseries/git-am\tcould not make a worktree of the base\n'
 		return 1
 	}
-	if ! git -C "$wt" -c user.name=am -c user.email=am@localhost am -q --no-3way --empty=drop "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
+	if ! git_plain -C "$wt" -c user.name=am -c user.email=am@localhost am -q --no-3way --empty=drop "$MBOX" >>"$LOGDIR/series-am.log" 2>&1; then
 		printf 'FAIL\tseries/git-am\tgit am of %s failed on the base: %s\n' "${MBOX#"$TOP"/}" \
 			"$(grep -m1 -E 'Patch failed|error:' "$LOGDIR/series-am.log")"
 		rc=1
@@ -191,8 +187,7 @@ cmd_am_check() {
 			rc=1
 		fi
 	fi
-	g worktree remove --force "$wt" >/dev/null 2>&1
-	rm -rf "$wt"
+	worktree_drop "$TREE" "$wt"
 	return $rc
 }
 

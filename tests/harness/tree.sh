@@ -121,8 +121,7 @@ export_to() {
 	done <"$OWNED"
 	# the developer's git config (diff.noprefix, format.*) must not
 	# change what is written
-	GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 \
-		git -C "$TREE" format-patch -q --no-signature --zero-commit --no-numbered \
+	git_plain -C "$TREE" format-patch -q --no-signature --zero-commit --no-numbered \
 		--no-base --no-cover-letter --no-signoff --no-thread --no-stat \
 		--full-index -o "$out/patches" "$H_BASE..HEAD" \
 		>/dev/null || die "git format-patch failed in $TREE"
