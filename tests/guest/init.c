@@ -10,11 +10,18 @@
  * single write(2), so the host can pick it out of the console log.
  *
  * Parameters come from /proc/cmdline:
- *   iommutest.domain=DMA|DMA-FQ  expected default-domain type (required)
+ *   iommutest.domain=DMA|DMA-FQ  expected default-domain type (required);
+ *                  |none         none: the disk must have no IOMMU group
  *   iommutest.mib=N              MiB written and read per round (default 8)
  *   iommutest.rounds=N           DMA rounds (default 3)
  *   iommutest.lifecycle=0|1      run the device lifecycle (default 1)
  *   iommutest.seed=N             pattern seed (default 1)
+ *   iommutest.kselftest=A,B      run the kselftest programs /bin/A, /bin/B
+ *                                after the DMA workload; their TAP output is
+ *                                forwarded as "ksft| A| " lines
+ *   iommutest.dmabench=T/G/S:... bind the spare pci-testdev to
+ *                                dma_map_benchmark and run it once per
+ *                                T(hreads)/G(ranule pages)/S(econds) triple
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -32,6 +39,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -273,8 +281,9 @@ static void test_iommu_group(const char *want)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
 		 bdf);
 	if (!realpath(path, grp)) {
-		diag("%s (the %s disk) has no IOMMU group", bdf, disk);
-		result(0, "iommu_group");
+		diag("%s (the %s disk) has no IOMMU group%s", bdf, disk,
+		     strcmp(want, "none") ? "" : ", as expected");
+		result(!strcmp(want, "none"), "iommu_group");
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/type", grp);
@@ -476,6 +485,260 @@ static void test_lifecycle(long mib, long seed)
 	report_mem("after lifecycle");
 }
 
+/* --- the kernel's own test programs ----------------------------------- */
+
+/*
+ * run_prog() - run /bin/@prog with @argv, each line of its stdout and stderr
+ * passed to @line (NULL: forwarded as "ksft| <prog>| <line>").
+ * Return: the exit status, 128 + signal if it was killed, or -errno if it
+ * could not be started.
+ */
+static int run_prog(const char *prog, char *const argv[],
+		    void (*line)(const char *prog, const char *l))
+{
+	char path[128], buf[4096], msg[4200];
+	size_t have = 0;
+	int pfd[2], st;
+	pid_t pid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/bin/%s", prog);
+	if (access(path, X_OK))
+		return -errno;
+	if (pipe(pfd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		close(pfd[1]);
+		execv(path, argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	for (;;) {
+		char *nl;
+
+		n = read(pfd[0], buf + have, sizeof(buf) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!have)
+				break;
+			buf[have++] = '\n';	/* a last line without newline */
+		} else {
+			have += n;
+		}
+		buf[have] = 0;
+		while ((nl = memchr(buf, '\n', have)) ||
+		       have == sizeof(buf) - 1) {
+			size_t len = nl ? (size_t)(nl - buf) : have;
+			int m;
+
+			buf[len] = 0;
+			if (line) {
+				line(prog, buf);
+			} else {
+				/* one write(2) per line, as out() does */
+				m = snprintf(msg, sizeof(msg), "ksft| %s| %s\n",
+					     prog, buf);
+				if (m > (int)sizeof(msg) - 1)
+					m = sizeof(msg) - 1;
+				if (write(1, msg, m) < 0)
+					break;
+			}
+			len += nl ? 1 : 0;
+			memmove(buf, buf + len, have - len);
+			have -= len;
+		}
+		if (n <= 0)
+			break;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+/* The kselftest harness's exit status for "everything skipped". */
+#define KSFT_SKIP 4
+
+/* Each kselftest program is one test here; the host reads its own TAP. */
+static void test_kselftest(const char *prog)
+{
+	char *argv[] = { (char *)prog, NULL };
+	char name[128];
+	int rc;
+
+	snprintf(name, sizeof(name), "kselftest_%s", prog);
+	diag("running /bin/%s", prog);
+	rc = run_prog(prog, argv, NULL);
+	if (rc < 0)
+		diag("cannot run /bin/%s: %s", prog, strerror(-rc));
+	else
+		diag("/bin/%s exited with status %d", prog, rc);
+	if (rc == KSFT_SKIP)
+		skip(name, "the program skipped every test");
+	else
+		result(rc == 0, name);
+}
+
+/* --- dma_map_benchmark ------------------------------------------------ */
+
+static char bench_bdf[NAME_MAX + 1];
+static int bench_parsed;
+static double bench_val[4];
+
+/* The spare device: QEMU's pci-testdev, 1b36:0005, which has no driver. */
+static int find_testdev(void)
+{
+	char path[PATH_MAX], v[16], d[16];
+	struct dirent *de;
+	DIR *dir;
+
+	dir = opendir("/sys/bus/pci/devices");
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor",
+			 de->d_name);
+		if (read_file(path, v, sizeof(v)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device",
+			 de->d_name);
+		if (read_file(path, d, sizeof(d)) < 0)
+			continue;
+		if (!strcmp(v, "0x1b36") && !strcmp(d, "0x0005")) {
+			snprintf(bench_bdf, sizeof(bench_bdf), "%s", de->d_name);
+			break;
+		}
+	}
+	if (dir)
+		closedir(dir);
+	return bench_bdf[0] ? 0 : -ENODEV;
+}
+
+/*
+ * Bind the spare device to dma_map_benchmark and check that it sits behind
+ * the IOMMU with the expected default domain.  The check comes after the
+ * bind: with device-tree IOMMUs (SMMUv3 on virt) a device joins its IOMMU
+ * group only when a driver probes it.
+ */
+static int bind_testdev(const char *want)
+{
+	char path[PATH_MAX + 64], link[PATH_MAX], grp[PATH_MAX], type[64];
+	int ret;
+
+	if (find_testdev()) {
+		diag("no pci-testdev (1b36:0005): add -device pci-testdev");
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bench_bdf);
+	ret = write_file(path, "dma_map_benchmark");
+	if (!ret)
+		ret = write_file("/sys/bus/pci/drivers_probe", bench_bdf);
+	if (ret) {
+		diag("binding %s to dma_map_benchmark: %s", bench_bdf,
+		     strerror(-ret));
+		return ret;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver",
+		 bench_bdf);
+	if (!realpath(path, link) || strcmp(strrchr(link, '/') + 1,
+					    "dma_map_benchmark")) {
+		diag("%s did not bind to dma_map_benchmark (CONFIG_DMA_MAP_BENCHMARK?)",
+		     bench_bdf);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bench_bdf);
+	if (!realpath(path, grp)) {
+		diag("the benchmark device %s has no IOMMU group", bench_bdf);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "%s/type", grp);
+	if (read_file(path, type, sizeof(type)) < 0 || !want ||
+	    strcmp(type, want)) {
+		diag("the benchmark device %s: default domain %s, expected %s",
+		     bench_bdf, type, want ? want : "(none)");
+		return -EINVAL;
+	}
+	diag("%s (pci-testdev) is in %s, default domain %s, bound to dma_map_benchmark",
+	     bench_bdf, strrchr(grp, '/') + 1, type);
+	return 0;
+}
+
+static void bench_line(const char *prog, const char *l)
+{
+	double a, b;
+
+	diag("%s: %s", prog, l);
+	if (sscanf(l, "average map latency(us):%lf standard deviation:%lf",
+		   &a, &b) == 2) {
+		bench_val[0] = a;
+		bench_val[1] = b;
+		bench_parsed |= 1;
+	} else if (sscanf(l, "average unmap latency(us):%lf standard deviation:%lf",
+			  &a, &b) == 2) {
+		bench_val[2] = a;
+		bench_val[3] = b;
+		bench_parsed |= 2;
+	}
+}
+
+/*
+ * @spec is a ':'-separated list of THREADS/GRANULE/SECONDS runs; each run's
+ * figures become one "dmabench" line the host's benchmark summary reads.
+ */
+static void test_dmabench(const char *want, const char *spec)
+{
+	char *copy = strdup(spec), *run, *save = NULL;
+	int ok = !bind_testdev(want), runs = 0;
+
+	for (run = ok ? strtok_r(copy, ":", &save) : NULL; run;
+	     run = strtok_r(NULL, ":", &save)) {
+		char t[16], g[16], s[16];
+		char *argv[] = { "dma_map_benchmark", "-t", t, "-g", g, "-s", s,
+				 NULL };
+		unsigned int th, gr, se;
+		char end;
+		int rc;
+
+		if (sscanf(run, "%u/%u/%u%c", &th, &gr, &se, &end) != 3) {
+			diag("iommutest.dmabench: bad run '%s' (want T/G/S)",
+			     run);
+			ok = 0;
+			break;
+		}
+		snprintf(t, sizeof(t), "%u", th);
+		snprintf(g, sizeof(g), "%u", gr);
+		snprintf(s, sizeof(s), "%u", se);
+		bench_parsed = 0;
+		rc = run_prog("dma_map_benchmark", argv, bench_line);
+		if (rc || bench_parsed != 3) {
+			diag("dma_map_benchmark -t %u -g %u -s %u: %s %d%s", th,
+			     gr, se, rc < 0 ? "cannot run:" : "exit status",
+			     rc, bench_parsed != 3 ? ", no latency lines" : "");
+			ok = 0;
+			break;
+		}
+		/* The host's benchmark summary reads these lines. */
+		diag("dmabench threads=%u granule=%u seconds=%u map_us=%.1f map_sd=%.1f unmap_us=%.1f unmap_sd=%.1f",
+		     th, gr, se, bench_val[0], bench_val[1], bench_val[2],
+		     bench_val[3]);
+		runs++;
+	}
+	free(copy);
+	result(ok && runs > 0, "dma_map_benchmark");
+}
+
 /* --- memcg accounting ------------------------------------------------ */
 
 #define MEMCG_SUITE "/sys/kernel/debug/kunit/iommu-pages-memcg"
@@ -587,8 +850,9 @@ static void setup(void)
 int main(void)
 {
 	long mib, rounds, seed, lifecycle;
+	char *ksft = NULL, *dmabench = NULL, *p, *save = NULL;
 	const char *want, *v;
-	int planned;
+	int planned, nksft = 0;
 
 	setup();
 	read_file("/proc/cmdline", cmdline, sizeof(cmdline));
@@ -604,12 +868,22 @@ int main(void)
 	rounds = param_long("iommutest.rounds", 3, 1, 100);
 	seed = param_long("iommutest.seed", 1, 0, LONG_MAX - 1000);
 	lifecycle = param_long("iommutest.lifecycle", 1, 0, 1);
+	v = param("iommutest.kselftest");
+	if (v && *v) {
+		ksft = strdup(v);
+		for (nksft = 1, p = ksft; (p = strchr(p, ',')); p++)
+			nksft++;
+	}
+	v = param("iommutest.dmabench");
+	if (v && *v)
+		dmabench = strdup(v);
 	/*
 	 * disk_found, iommu_group, counters_readable, dma_integrity,
 	 * memcg_accounting, dma_api_errors, kmemleak, and lifecycle_dma,
-	 * lifecycle, no_leak_over_domain_life.
+	 * lifecycle, no_leak_over_domain_life; one per kselftest program;
+	 * dma_map_benchmark.
 	 */
-	planned = 7 + (lifecycle ? 3 : 0);
+	planned = 7 + (lifecycle ? 3 : 0) + nksft + (dmabench ? 1 : 0);
 	out("1..%d", planned);
 	diag("parameters: domain=%s disk=%s mib=%ld rounds=%ld seed=%ld lifecycle=%ld",
 	     want ? want : "(none)", disk, mib, rounds, seed, lifecycle);
@@ -634,6 +908,11 @@ int main(void)
 		if (lifecycle)
 			test_lifecycle(mib, seed);
 	}
+	for (p = ksft ? strtok_r(ksft, ",", &save) : NULL; p;
+	     p = strtok_r(NULL, ",", &save))
+		test_kselftest(p);
+	if (dmabench)
+		test_dmabench(want, dmabench);
 	test_memcg();
 	test_dma_api_debug();
 	test_kmemleak();

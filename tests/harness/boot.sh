@@ -1,12 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Boot one case (a file in tests/cases) under QEMU and judge it.
-# Usage: boot.sh CASE   (the case's kernel must be built)
+# Usage: boot.sh CASE [KERNEL]   (the kernel must be built)
+#
+# KERNEL, if given, replaces the case's own (a benchmark boots the same case
+# on the unpatched base); the results then go to build/cases/CASE@KERNEL.
 #
 # A case file sets KERNEL (a file in tests/kernels), QEMU_MACHINE (machine
 # and IOMMU options), APPEND (kernel command line additions, including the
 # guest init's iommutest.* parameters) and optionally TIMEOUT (seconds) and
-# MEM.  The console log is kept in build/cases/CASE/console.log; results in
+# MEM, and KSELFTESTS: programs of tools/testing/selftests (DIR/NAME, as
+# "iommu/iommufd") built static from build/linux against the kernel's own
+# exported headers and put in the initramfs as /bin/NAME, for the guest
+# init's iommutest.kselftest= and iommutest.dmabench= to run.  The console
+# log is kept in build/cases/CASE/console.log; results in
 # build/cases/CASE/results.tsv.
 . "$(dirname "$0")/lib.sh"
 
@@ -15,8 +22,13 @@ cdef=$TOP/tests/cases/$case
 [ -f "$cdef" ] || cdef=$TOP/tests/bench/$case
 [ -n "$case" ] && [ -f "$cdef" ] ||
 	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" "$TOP/tests/bench" | grep -v : | tr '\n' ' '))"
-KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G
+KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G KSELFTESTS=
 . "$cdef"
+dir=$BUILD/cases/$case
+if [ -n "${2:-}" ]; then
+	KERNEL=$2
+	dir=$BUILD/cases/$case@$2
+fi
 kdef=$TOP/tests/kernels/$KERNEL
 [ -f "$kdef" ] || die "case $case: unknown KERNEL=$KERNEL"
 ARCH=
@@ -34,24 +46,56 @@ arm64)
 esac
 need "$qemu" "$cc" python3 timeout
 
-dir=$BUILD/cases/$case
 mkdir -p "$dir" "$BUILD/initramfs"
 
-# The initramfs: just /init (static) and /dev/console.
-initrd=$BUILD/initramfs/$ARCH.cpio
+# The kselftest programs the case asks for, built out of tree with the
+# selftests' own makefiles; make decides what is stale.
+progs=()
+if [ -n "$KSELFTESTS" ]; then
+	hdr=$kout/usr/include
+	[ -f "$hdr/linux/types.h" ] ||
+		die "case $case: kernel $KERNEL has no exported headers in ${hdr#$TOP/} (make build KERNEL=$KERNEL)"
+	klog=$LOGDIR/kselftests-$case.log
+	: >"$klog"
+	for t in $KSELFTESTS; do
+		d=${t%/*} p=${t##*/}
+		[ "$d" != "$t" ] && [ -f "$TREE/tools/testing/selftests/$t.c" ] ||
+			die "case $case: KSELFTESTS names '$t', but there is no tools/testing/selftests/$t.c"
+		o=$BUILD/selftests/$ARCH/$d
+		mkdir -p "$o"
+		# CFLAGS from the environment come first: the exported headers
+		# win over the -I of the tree that a selftest Makefile may add.
+		CFLAGS="-I$hdr" LDFLAGS=-static make -C "$TREE/tools/testing/selftests/$d" \
+			OUTPUT="$o" CROSS_COMPILE="${cc%gcc}" KHDR_INCLUDES="-isystem $hdr" \
+			"$o/$p" >>"$klog" 2>&1 ||
+			fail_log "case $case: building the kselftest $t for $ARCH failed" "$klog"
+		progs+=("$o/$p")
+	done
+fi
+
+# The initramfs: /init (static), /dev/console and the case's programs.
+tag=$ARCH
+[ ${#progs[@]} -gt 0 ] && tag=$ARCH-$(printf '%s\n' $KSELFTESTS | sha1sum | cut -c1-10)
+initrd=$BUILD/initramfs/$tag.cpio
 src=$TOP/tests/guest/init.c
-isum=$(cat "$src" "$HARNESS/boot.sh" | sha1sum | cut -c1-40)
+isum=$(cat "$src" "$HARNESS/boot.sh" ${progs[@]+"${progs[@]}"} | sha1sum | cut -c1-40)
 if [ ! -f "$initrd" ] || [ "$(cat "$initrd.sum" 2>/dev/null)" != "$isum" ]; then
 	"$cc" -static -O2 -Wall -Wextra -Werror -o "$BUILD/initramfs/init-$ARCH" "$src" \
 		>"$LOGDIR/init-$ARCH.log" 2>&1 || fail_log "building the guest init for $ARCH failed" "$LOGDIR/init-$ARCH.log"
-	cat >"$BUILD/initramfs/$ARCH.list" <<LIST
+	{
+		cat <<LIST
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
 dir /proc 0755 0 0
 dir /sys 0755 0 0
 file /init $BUILD/initramfs/init-$ARCH 0755 0 0
 LIST
-	"$kout/usr/gen_init_cpio" "$BUILD/initramfs/$ARCH.list" >"$initrd.tmp" &&
+		[ ${#progs[@]} -gt 0 ] && echo "dir /bin 0755 0 0"
+		for p in ${progs[@]+"${progs[@]}"}; do
+			echo "file /bin/${p##*/} $p 0755 0 0"
+		done
+	} >"$BUILD/initramfs/$tag.list"
+	"$kout/usr/gen_init_cpio" "$BUILD/initramfs/$tag.list" >"$initrd.tmp" &&
 		mv "$initrd.tmp" "$initrd" || die "gen_init_cpio failed for $ARCH"
 	echo "$isum" >"$initrd.sum"
 fi

@@ -84,18 +84,21 @@ compile_target() {
 	}
 }
 
+# boot_case CASE [KERNEL]: build the kernel (the case's own unless named),
+# boot the case on it, record its rows.
 boot_case() {
-	local c=$1 k
-	k=$(case_kernel "$c")
+	local c=$1 k=${2:-} d=$BUILD/cases/$1
+	[ -n "$k" ] && d=$d@$k
+	k=${k:-$(case_kernel "$c")}
 	if ! build_kernel "$k"; then
 		record FAIL "$c" "not booted: kernel $k did not build"
 		return 1
 	fi
-	rm -f "$BUILD/cases/$c/results.tsv"
-	bash "$HARNESS/boot.sh" "$c"
+	rm -f "$d/results.tsv"
+	bash "$HARNESS/boot.sh" "$c" ${2:+"$2"}
 	local rc=$?
-	if [ -f "$BUILD/cases/$c/results.tsv" ]; then
-		cat "$BUILD/cases/$c/results.tsv" >>"$ALL"
+	if [ -f "$d/results.tsv" ]; then
+		cat "$d/results.tsv" >>"$ALL"
 	else
 		record FAIL "$c" "boot harness error (see above)"
 	fi
@@ -237,16 +240,23 @@ bench)
 	rc=0
 	for b in $bs; do
 		bash "$HARNESS/deps.sh" "$(kernel_arch "$(case_kernel "$b")")" || exit 1
-		SUITE=
+		SUITE= BASE_KERNEL=
 		. "$TOP/tests/bench/$b"
 		out=$BUILD/bench/$b.txt
 		mkdir -p "$BUILD/bench"
 		rm -f "$BUILD/bench/$b".run*.txt
 		for r in $(seq "$runs"); do
 			boot_case "$b" || rc=1
-			# kunit_info() lines of the benchmark: "# <case>: <text>"
-			sed -n 's/^\[[ 0-9.]*\] *# [a-z_]*bench[a-z_]*: //p' \
-				"$BUILD/cases/$b/console.log" >"$out"
+			if [ -n "$BASE_KERNEL" ]; then
+				# the same case on the unpatched base; one table of both
+				boot_case "$b" "$BASE_KERNEL" || rc=1
+				python3 "$HARNESS/benchsum.py" --dma "$BUILD/cases/$b/console.log" \
+					"$BUILD/cases/$b@$BASE_KERNEL/console.log" >"$out" || rc=1
+			else
+				# kunit_info() lines of the benchmark: "# <case>: <text>"
+				sed -n 's/^\[[ 0-9.]*\] *# [a-z_]*bench[a-z_]*: //p' \
+					"$BUILD/cases/$b/console.log" >"$out"
+			fi
 			[ -s "$out" ] || {
 				echo "error: benchmark $b printed no table" >&2
 				rc=1
@@ -255,7 +265,11 @@ bench)
 			cp "$out" "$BUILD/bench/$b.run$r.txt"
 		done
 		{
-			echo "benchmark $b (suite $SUITE, kernel $(case_kernel "$b"), ${ACCEL:-tcg}):"
+			if [ -n "$BASE_KERNEL" ]; then
+				echo "benchmark $b (kernels $(case_kernel "$b") and $BASE_KERNEL, ${ACCEL:-tcg}):"
+			else
+				echo "benchmark $b (suite $SUITE, kernel $(case_kernel "$b"), ${ACCEL:-tcg}):"
+			fi
 			sed 's/^/  /' "$out"
 			if [ "$runs" -gt 1 ] && [ "$rc" -eq 0 ]; then
 				python3 "$HARNESS/benchsum.py" \

@@ -15,6 +15,9 @@ check failed.  The checks:
                      or cut-short KTAP is a failure when CONFIG_KUNIT=y)
   <case>/selftest/*  the io-pgtable boot selftests the config enables
   <case>/init/<t>    each test of the guest init's KTAP ("init| " lines)
+  <case>/kselftest/<prog>/<t>
+                     each test of a kselftest program's TAP, which the init
+                     forwards as "ksft| <prog>| " lines (iommutest.kselftest=)
 """
 import argparse
 import json
@@ -25,6 +28,7 @@ import sys
 import tempfile
 
 INIT_PREFIX = 'init| '
+KSFT_PREFIX = 'ksft| '
 
 # Console lines that fail a boot.  Each is (name, regex).
 BAD = [
@@ -79,7 +83,7 @@ class Judge:
 def scan_console(j, lines, exit_status):
     hits = []
     for i, l in enumerate(lines):
-        if l.startswith(INIT_PREFIX):
+        if l.startswith(INIT_PREFIX) or l.startswith(KSFT_PREFIX):
             continue
         for name, rx in BAD:
             if re.search(rx, l):
@@ -221,6 +225,60 @@ def judge_selftests(j, lines, cfg):
         j.check('selftest/io-pgtable-armv7s', ok, 'self test ok' if ok else 'no "self test ok" line')
 
 
+def judge_kselftests(j, lines):
+    """One row per test of each kselftest program the init ran."""
+    progs = {}
+    for l in lines:
+        if not l.startswith(KSFT_PREFIX):
+            continue
+        prog, sep, rest = l[len(KSFT_PREFIX):].partition('| ')
+        if sep:
+            progs.setdefault(prog, []).append(rest)
+    # What the init was asked to run: each must have printed its TAP.
+    want = []
+    for l in lines:
+        m = re.search(r'\biommutest\.kselftest=(\S+)', l)
+        if m:
+            want = [p for p in m.group(1).split(',') if p]
+            break
+    for prog in want:
+        if prog not in progs:
+            j.check(f'kselftest/{prog}', False, 'printed no TAP (not run, or not in the initramfs)')
+    for prog, out in progs.items():
+        plan, seen, totals, why = None, 0, None, []
+        for l in out:
+            m = re.match(r'^1\.\.(\d+)$', l)
+            if m:
+                plan = int(m.group(1))
+                continue
+            m = re.match(r'^# Totals: (.*)$', l)
+            if m:
+                totals = m.group(1)
+                continue
+            m = re.match(r'^(ok|not ok) (\d+) (\S+)(?: # (SKIP|XFAIL)\b ?(.*))?$', l)
+            if not m:
+                if l.startswith('# '):
+                    why.append(l[2:])
+                continue
+            seen += 1
+            name = f'kselftest/{prog}/{m.group(3)}'
+            if m.group(4) == 'SKIP':
+                j.check(name, True, 'skipped: ' + (m.group(5) or '').strip()[:200])
+            elif m.group(4) == 'XFAIL':
+                j.check(name, True, 'expected failure: ' + (m.group(5) or '').strip()[:200])
+            else:
+                j.check(name, m.group(1) == 'ok',
+                        '' if m.group(1) == 'ok' else ' | '.join(why)[-400:])
+            why = []
+        if plan is None:
+            j.check(f'kselftest/{prog}/tap', False, 'no TAP plan line')
+        elif plan != seen:
+            j.check(f'kselftest/{prog}/tap', False,
+                    f'plan says {plan} tests, {seen} reported (crash or timeout?)')
+        else:
+            j.check(f'kselftest/{prog}/tap', True, f'{seen} tests; {totals or "no Totals line"}')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--case', required=True)
@@ -238,13 +296,17 @@ def main():
         return 2
     j = Judge(a.case)
     scan_console(j, lines, a.exit_status)
-    if config_on(a.config, 'KUNIT'):
+    kunit_off = any(re.search(r'[Cc]ommand line:.*\bkunit\.enable=0\b', l) for l in lines)
+    if config_on(a.config, 'KUNIT') and kunit_off:
+        j.check('kunit', True, 'not run: kunit.enable=0 on the command line')
+    elif config_on(a.config, 'KUNIT'):
         if not a.kunit_py:
             j.check('kunit', False, 'CONFIG_KUNIT=y but no --kunit-py given')
         else:
             judge_kunit(j, lines, a.kunit_py)
     judge_selftests(j, lines, a.config)
     judge_init(j, lines)
+    judge_kselftests(j, lines)
 
     if a.results:
         with open(a.results, 'w') as f:

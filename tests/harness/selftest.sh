@@ -165,6 +165,59 @@ t_eval_hang() {
 	expect_fail $? console 'hung boot'
 }
 
+# ksft_log OUT LINE...: the fixture with iommutest.kselftest=demo on its
+# command line and LINE... forwarded as the demo program's output.
+ksft_log() {
+	local out=$1 l
+	shift
+	sed '2s/\r\{0,1\}$/ iommutest.kselftest=demo\r/' "$FIX/vtd-strict.console.log" >"$out"
+	for l in "$@"; do printf 'ksft| demo| %s\n' "$l"; done >>"$out"
+}
+
+t_eval_kselftest() {
+	ksft_log "$TMP/ks.log" 'TAP version 13' '1..3' '#  RUN  fx.one ...' \
+		'ok 1 fx.one' 'ok 2 fx.two # SKIP no hugepages' 'ok 3 fx.three' \
+		'# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:1 error:0'
+	judge "$TMP/ks.log" "$FIX/x86_64.config" || {
+		cat "$TMP/rows"
+		return 1
+	}
+	grep -qP '^PASS\tfx/kselftest/demo/fx.one\t' "$TMP/rows" &&
+		grep -qP '^PASS\tfx/kselftest/demo/fx.two\tskipped: no hugepages' "$TMP/rows" &&
+		grep -qP '^PASS\tfx/kselftest/demo/tap\t3 tests; pass:2' "$TMP/rows" || {
+		cat "$TMP/rows"
+		return 1
+	}
+	# a failing test fails its row, with the diagnostics before it
+	ksft_log "$TMP/ks.log" '1..2' 'ok 1 fx.one' '# fx.c:12:two:Expected 0 (0) == rc (-22)' \
+		'not ok 2 fx.two'
+	judge "$TMP/ks.log" "$FIX/x86_64.config"
+	expect_fail $? kselftest/demo/fx.two 'Expected 0'
+	# cut short: the plan is not met
+	ksft_log "$TMP/ks.log" '1..3' 'ok 1 fx.one'
+	judge "$TMP/ks.log" "$FIX/x86_64.config"
+	expect_fail $? kselftest/demo/tap 'plan says 3 tests, 1 reported'
+	# asked for, but it printed nothing
+	ksft_log "$TMP/ks.log"
+	judge "$TMP/ks.log" "$FIX/x86_64.config"
+	expect_fail $? kselftest/demo 'printed no TAP'
+}
+
+t_eval_kunit_off() {
+	# kunit.enable=0 on the command line: no KTAP is expected
+	sed -e '2s/\r\{0,1\}$/ kunit.enable=0\r/' -e '/^\[[ 0-9.]*\] *\(KTAP\|TAP\|1\.\.\|ok \|not ok \|#\|    \)/d' \
+		"$FIX/vtd-strict.console.log" >"$TMP/ko.log"
+	judge "$TMP/ko.log" "$FIX/x86_64.config" || {
+		cat "$TMP/rows"
+		return 1
+	}
+	grep -qP '^PASS\tfx/kunit\tnot run: kunit.enable=0' "$TMP/rows" || return 1
+	# without the parameter the same log fails
+	sed '2s/ kunit.enable=0//' "$TMP/ko.log" >"$TMP/ko2.log"
+	judge "$TMP/ko2.log" "$FIX/x86_64.config"
+	expect_fail $? kunit 'no KTAP output'
+}
+
 t_eval_selftest_fail() {
 	printf 'CONFIG_IOMMU_IO_PGTABLE_LPAE_SELFTEST=y\n' >"$TMP/lpae.config"
 	plant '[    3.000000] arm-lpae io-pgtable: selftest: completed with 100 PASS 2 FAIL' 100
@@ -619,7 +672,24 @@ t_benchsum() {
 	echo "$out" | grep -qP '^put list of 512 x 4K +\| 1\.00-1\.50 \(1\.50\) +\| 0\.75-1\.00 \(0\.75\)$' || return 1
 	# a pages run mixed with a pt run: rows differ
 	out=$(python3 "$HARNESS/benchsum.py" "$TMP/p1.txt" "$TMP/run1.txt" 2>&1) && return 1
-	echo "$out" | grep -q 'rows differ'
+	echo "$out" | grep -q 'rows differ' || return 1
+	# dma_map_benchmark: one table from the two kernels' console logs, then
+	# the spread of new/6.12 over runs
+	local d='init| # dmabench threads=1 granule=16 seconds=3'
+	printf '%s\n' "x" "$d map_us=3.0 map_sd=0.5 unmap_us=4.0 unmap_sd=1.0" >"$TMP/new1.log"
+	printf '%s\n' "$d map_us=4.0 map_sd=0.5 unmap_us=5.0 unmap_sd=1.0" >"$TMP/old1.log"
+	printf '%s\n' "$d map_us=4.4 map_sd=0.5 unmap_us=4.0 unmap_sd=1.0" >"$TMP/new2.log"
+	python3 "$HARNESS/benchsum.py" --dma "$TMP/new1.log" "$TMP/old1.log" >"$TMP/d1.txt" &&
+		python3 "$HARNESS/benchsum.py" --dma "$TMP/new2.log" "$TMP/old1.log" >"$TMP/d2.txt" || return 1
+	cat "$TMP/d1.txt"
+	grep -qP '^dma map   1t   16p \| new 3\.0 sd 0\.5 \| 6\.12 4\.0 sd 0\.5 \| 0\.75$' "$TMP/d1.txt" || return 1
+	out=$(python3 "$HARNESS/benchsum.py" "$TMP/d1.txt" "$TMP/d2.txt") || return 1
+	echo "$out"
+	echo "$out" | grep -qP '^dma map   1t   16p \| 0\.75-1\.10 \(0\.93\)$' || return 1
+	echo "$out" | grep -qP '^dma unmap 1t   16p \| 0\.80-0\.80 \(0\.80\)$' || return 1
+	# a log without dmabench lines is an error
+	out=$(python3 "$HARNESS/benchsum.py" --dma "$TMP/new1.log" "$TMP/empty.txt" 2>&1) && return 1
+	echo "$out" | grep -q 'no dmabench lines'
 }
 
 t eval_clean "a clean recorded boot log passes"
@@ -635,6 +705,8 @@ t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
+t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained, failures, cut-short and missing output fail"
+t eval_kunit_off "kunit.enable=0 on the command line: no KTAP expected; without it, missing KTAP fails"
 t tree_lifecycle "series-only tree: assemble/status/export/verify keep work, round-trip, name stray owned files"
 t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
 t tree_export_moved "export after the repo changed an owned file or the series: refused, nothing written"
@@ -647,5 +719,5 @@ t missing_tool "a missing tool is named"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"
-t benchsum "bench RUNS=n: ratio spreads over runs (pt and pages layouts); bad runs and RUNS refused"
+t benchsum "bench RUNS=n: ratio spreads over runs (pt, pages and dma layouts); bad runs and RUNS refused"
 t srccheck_catches "the source check fails planted page->lru, old API, order, struct page and kmem_cache uses"
