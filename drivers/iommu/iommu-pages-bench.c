@@ -16,6 +16,11 @@
  *                     ("raw") and a whole page ("6.12")
  *   RCU 512           freeing 512 4 KiB tables after a grace period: one
  *                     list ("new") vs one call each ("6.12") vs at once
+ *
+ * A second case frees one list of 512 Ki 4 KiB tables (2 GiB: the tables
+ * of a 1 TiB domain mapped with 4 KiB pages), at once and after a grace
+ * period, and prints the longest interrupts-off section of the put and the
+ * longest RCU callback, which the batching in iommu-pages bounds.
  */
 #include <kunit/test.h>
 #include <linux/gfp.h>
@@ -29,6 +34,7 @@
 #include <linux/sort.h>
 
 #include "iommu-pages.h"
+#include "iommu-pages-internal.h"
 
 #define ROUNDS 9
 #define LIST_LEN 512
@@ -365,6 +371,46 @@ static void iommu_pages_bench(struct kunit *test)
 	}
 }
 
+#define LONG_LIST (512 * 1024)
+
+static void iommu_pages_bench_long_list(struct kunit *test)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	static const char * const how[] = { "at once", "after RCU" };
+	unsigned int i, pass;
+	u64 t0, ns;
+
+	for (pass = 0; pass < ARRAY_SIZE(how); pass++) {
+		for (i = 0; i < LONG_LIST; i++) {
+			void *virt = iommu_alloc_pages_sz(GFP_KERNEL |
+							  __GFP_NOWARN,
+							  PAGE_SIZE);
+
+			if (!virt) {
+				iommu_put_pages_list(&list);
+				kunit_skip(test, "no memory for %u tables",
+					   LONG_LIST);
+			}
+			iommu_pages_list_add(&list, virt);
+			if (!(i % 4096))
+				cond_resched();
+		}
+		memset(iommu_pages_bench_max_ns, 0,
+		       sizeof(iommu_pages_bench_max_ns));
+		t0 = ktime_get_ns();
+		if (pass)
+			iommu_put_pages_list_rcu(&list);
+		else
+			iommu_put_pages_list(&list);
+		ns = ktime_get_ns() - t0;
+		rcu_barrier();
+		kunit_info(test, "list of %u x 4K freed %s: call %llu us, longest irqs-off %llu us, longest RCU callback %llu us\n",
+			   LONG_LIST, how[pass], div_u64(ns, 1000),
+			   div_u64(READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_IRQ_OFF]), 1000),
+			   div_u64(READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_RCU_CB]), 1000));
+	}
+}
+
 static int iommu_pages_bench_init(struct kunit_suite *suite)
 {
 	bench_1k_cache = kmem_cache_create("iommu-pages-bench-1k", SZ_1K, SZ_1K,
@@ -379,6 +425,7 @@ static void iommu_pages_bench_exit(struct kunit_suite *suite)
 
 static struct kunit_case iommu_pages_bench_cases[] = {
 	KUNIT_CASE_SLOW(iommu_pages_bench),
+	KUNIT_CASE_SLOW(iommu_pages_bench_long_list),
 	{}
 };
 
@@ -391,5 +438,6 @@ static struct kunit_suite iommu_pages_bench_suite = {
 
 kunit_test_suite(iommu_pages_bench_suite);
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("Benchmark of IOMMU page-table memory allocation");
 MODULE_LICENSE("GPL");

@@ -44,6 +44,25 @@ struct iommu_frag_pool {
 };
 
 /* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
+/*
+ * Lists are freed in batches of this many folios: one batch is uncounted
+ * with interrupts off at a time, and one RCU callback frees one batch, so
+ * neither grows with the list (a 1 TiB domain mapped with 4 KiB pages
+ * frees half a million tables at its end).
+ */
+#define IOMMU_PAGES_BATCH 256
+
+/* What the benchmark times the longest of (iommu_pages_bench_max_ns). */
+enum {
+	IOMMU_PAGES_BENCH_IRQ_OFF,	/* uncounting a batch of a list put */
+	IOMMU_PAGES_BENCH_RCU_CB,	/* one RCU callback of a list */
+	IOMMU_PAGES_BENCH_TIMES,
+};
+
+#if IS_ENABLED(CONFIG_IOMMU_PAGES_KUNIT_BENCH)
+extern u64 iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_TIMES];
+#endif
+
 #define IOMMU_PAGES_POISON 0x6d
 /* Mixed into the address of a live allocation to tag its descriptor. */
 #define IOMMU_PAGES_LIVE_TAG 0x10a7de5cUL

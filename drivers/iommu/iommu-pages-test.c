@@ -780,6 +780,92 @@ static void iommu_pages_test_rcu_free(struct kunit *test)
 }
 
 /* The same for a whole list: one grace period, then everything goes. */
+/* For iommu_pages_test_batches: the counter when the first folio goes. */
+struct batch_probe {
+	struct counters before;
+	long first_delta;
+	unsigned int puts;
+};
+
+static void probe_put(struct folio *folio)
+{
+	struct batch_probe *p = kunit_get_current_test()->priv;
+
+	if (!p->puts++)
+		p->first_delta = snap().iommu - p->before.iommu;
+	folio_put(folio);
+}
+
+/* The length of the ring a leader waits with, 0 if it leads alone. */
+static unsigned int ring_len(void *virt)
+{
+	struct list_head *first = virt_to_ioptdesc(virt)->iopt_rcu_rest, *p;
+	unsigned int n = 0;
+
+	if (!first)
+		return 0;
+	p = first;
+	do {
+		n++;
+		p = p->next;
+	} while (p != first && n <= 4 * IOMMU_PAGES_BATCH);
+	return n;
+}
+
+/*
+ * Long lists go in batches of IOMMU_PAGES_BATCH.  A put uncounts one batch
+ * (interrupts off), frees it, then goes on: when its first folio is freed
+ * only the first batch has left the counters.  An RCU put gives each batch
+ * its own callback: the first folio of each leads a ring of the others.
+ */
+static void iommu_pages_test_batches(struct kunit *test)
+{
+	const unsigned int n = 2 * IOMMU_PAGES_BATCH + 1;
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct batch_probe probe = {};
+	unsigned int i, rings[3];
+	void **virt;
+
+	virt = kunit_kmalloc_array(test, n, sizeof(*virt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	for (i = 0; i < n; i++) {
+		virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, virt[i]);
+		iommu_pages_list_add(&list, virt[i]);
+	}
+	probe.before = snap();
+	test->priv = &probe;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, probe_put);
+	iommu_put_pages_list(&list);
+	kunit_deactivate_static_stub(test, iommu_pages_put_folio);
+	KUNIT_EXPECT_EQ(test, probe.puts, n);
+	KUNIT_EXPECT_EQ(test, probe.first_delta, -(long)IOMMU_PAGES_BATCH);
+	EXPECT_DELTA(test, probe.before, -(long)n);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+
+	for (i = 0; i < n; i++) {
+		virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, virt[i]);
+		iommu_pages_list_add(&list, virt[i]);
+	}
+	probe.before = snap();
+	/*
+	 * No callback runs while the rings are read; the expectations, which
+	 * may allocate, come after.
+	 */
+	rcu_read_lock();
+	iommu_put_pages_list_rcu(&list);
+	for (i = 0; i < ARRAY_SIZE(rings); i++)
+		rings[i] = ring_len(virt[i * IOMMU_PAGES_BATCH]);
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+	KUNIT_EXPECT_EQ(test, rings[0], IOMMU_PAGES_BATCH - 1);
+	KUNIT_EXPECT_EQ(test, rings[1], IOMMU_PAGES_BATCH - 1);
+	KUNIT_EXPECT_EQ(test, rings[2], 0);
+	rcu_drain();
+	EXPECT_DELTA(test, probe.before, -(long)n);
+}
+
 static void iommu_pages_test_rcu_list(struct kunit *test)
 {
 	static const size_t sizes[] = { PAGE_SIZE, 2 * PAGE_SIZE, PAGE_SIZE };
@@ -993,6 +1079,7 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_misuse),
 	KUNIT_CASE(iommu_pages_test_rcu_free),
 	KUNIT_CASE(iommu_pages_test_rcu_list),
+	KUNIT_CASE(iommu_pages_test_batches),
 	KUNIT_CASE_SLOW(iommu_pages_test_report),
 	{}
 };

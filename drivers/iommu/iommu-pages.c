@@ -15,6 +15,7 @@
 #include <kunit/visibility.h>
 #include <linux/bitops.h>
 #include <linux/gfp.h>
+#include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -46,6 +47,27 @@ static void iommu_pages_account(struct folio *folio, long npages)
 {
 	mod_node_page_state(folio_pgdat(folio), NR_IOMMU_PAGES, npages);
 	lruvec_stat_mod_folio(folio, NR_SECONDARY_PAGETABLE, npages);
+}
+
+#if IS_ENABLED(CONFIG_IOMMU_PAGES_KUNIT_BENCH)
+/* The longest of each, in ns, for the benchmark; it resets them. */
+u64 iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_TIMES];
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_bench_max_ns);
+#endif
+
+static u64 iommu_pages_bench_start(void)
+{
+	return IS_ENABLED(CONFIG_IOMMU_PAGES_KUNIT_BENCH) ? ktime_get_ns() : 0;
+}
+
+static void iommu_pages_bench_end(u64 t0, unsigned int what)
+{
+#if IS_ENABLED(CONFIG_IOMMU_PAGES_KUNIT_BENCH)
+	u64 ns = ktime_get_ns() - t0;
+
+	if (ns > READ_ONCE(iommu_pages_bench_max_ns[what]))
+		WRITE_ONCE(iommu_pages_bench_max_ns[what], ns);
+#endif
 }
 
 /* The one call into the page allocator; KUnit injects failures here. */
@@ -635,18 +657,21 @@ static void iommu_pages_rcu_cb(struct rcu_head *head)
 {
 	struct ioptdesc *iopt = container_of(head, struct ioptdesc, iopt_rcu);
 	struct list_head *first = iopt->iopt_rcu_rest, *p, *next;
+	u64 t0 = iommu_pages_bench_start();
 
 	iopt->iopt_rcu_rest = NULL;
 	iommu_pages_free_folio(ioptdesc_folio(iopt));
-	if (!first)
-		return;
-	p = first;
-	do {
-		next = p->next;
-		iommu_pages_free_folio(ioptdesc_folio(list_entry(p, struct ioptdesc,
-								 iopt_freelist_elm)));
-		p = next;
-	} while (p != first);
+	if (first) {
+		p = first;
+		do {
+			next = p->next;
+			iommu_pages_free_folio(ioptdesc_folio(list_entry(p,
+							struct ioptdesc,
+							iopt_freelist_elm)));
+			p = next;
+		} while (p != first);
+	}
+	iommu_pages_bench_end(t0, IOMMU_PAGES_BENCH_RCU_CB);
 }
 
 /* Both frees: the checks, then at once or (@rcu) after a grace period. */
@@ -732,54 +757,93 @@ static void iommu_pages_list_check(struct iommu_pages_list *list)
 			list_del(&iopt->iopt_freelist_elm);
 }
 
-/**
- * iommu_put_pages_list() - free every allocation on a list
- * @list: allocations added with iommu_pages_list_add(), of any sizes
- *
- * The list is empty afterwards.  As with iommu_free_pages(), the IOMMU must
- * no longer walk any of the memory.
+/*
+ * Free up to IOMMU_PAGES_BATCH folios from the head of @pages.  Uncount,
+ * while every folio is still alive, each run of folios that share a node
+ * and a memcg in one update, with interrupts off (a charged folio's memcg
+ * is looked up under RCU); then free them with interrupts on.
  */
-void iommu_put_pages_list(struct iommu_pages_list *list)
+static void iommu_pages_put_batch(struct list_head *pages)
 {
 	struct ioptdesc *iopt, *tmp;
 	struct folio *run = NULL;
+	unsigned int n = 0;
 	unsigned long flags;
-	long pages = 0;
+	long count = 0;
+	u64 t0;
 
-	iommu_pages_list_free_frags(list, false);
-
-	iommu_pages_list_check(list);
-	/*
-	 * Uncount, while every folio is still alive, each run of folios that
-	 * share a node and a memcg in one update; then free.  A charged
-	 * folio's memcg is looked up under RCU.
-	 */
 	local_irq_save(flags);
+	t0 = iommu_pages_bench_start();
 	rcu_read_lock();
-	list_for_each_entry(iopt, &list->pages, iopt_freelist_elm) {
+	list_for_each_entry(iopt, pages, iopt_freelist_elm) {
 		struct folio *folio = ioptdesc_folio(iopt);
 
+		if (n == IOMMU_PAGES_BATCH)
+			break;
+		n++;
 		if (run && (folio_pgdat(folio) != folio_pgdat(run) ||
 			    folio_memcg(folio) != folio_memcg(run))) {
-			__iommu_pages_account(run, -pages);
-			pages = 0;
+			__iommu_pages_account(run, -count);
+			count = 0;
 		}
 		run = folio;
-		pages += folio_nr_pages(folio);
+		count += folio_nr_pages(folio);
 	}
 	if (run)
-		__iommu_pages_account(run, -pages);
+		__iommu_pages_account(run, -count);
 	rcu_read_unlock();
+	iommu_pages_bench_end(t0, IOMMU_PAGES_BENCH_IRQ_OFF);
 	local_irq_restore(flags);
 
-	list_for_each_entry_safe(iopt, tmp, &list->pages, iopt_freelist_elm) {
+	list_for_each_entry_safe(iopt, tmp, pages, iopt_freelist_elm) {
+		if (!n--)
+			break;
 		list_del(&iopt->iopt_freelist_elm);
 		iommu_pages_poison(ioptdesc_address(iopt),
 				   folio_size(ioptdesc_folio(iopt)));
 		iommu_pages_put_folio(ioptdesc_folio(iopt));
 	}
 }
+
+/**
+ * iommu_put_pages_list() - free every allocation on a list
+ * @list: allocations added with iommu_pages_list_add(), of any sizes
+ *
+ * The list is empty afterwards.  As with iommu_free_pages(), the IOMMU must
+ * no longer walk any of the memory.  Interrupts are disabled for at most
+ * one batch of IOMMU_PAGES_BATCH folios at a time, however long the list.
+ */
+void iommu_put_pages_list(struct iommu_pages_list *list)
+{
+	iommu_pages_list_free_frags(list, false);
+
+	iommu_pages_list_check(list);
+	while (!list_empty(&list->pages))
+		iommu_pages_put_batch(&list->pages);
+}
 EXPORT_SYMBOL_GPL(iommu_put_pages_list);
+
+/*
+ * Queue up to IOMMU_PAGES_BATCH folios from the head of @pages for one RCU
+ * callback: the first leads with its rcu_head, the others stay linked in a
+ * ring without a head, which the callback frees with it.
+ */
+static void iommu_pages_queue_batch(struct list_head *pages)
+{
+	struct ioptdesc *leader = list_first_entry(pages, struct ioptdesc,
+						   iopt_freelist_elm);
+	struct list_head *last = &leader->iopt_freelist_elm;
+	LIST_HEAD(ring);
+	unsigned int n;
+
+	for (n = 1; n < IOMMU_PAGES_BATCH && last->next != pages; n++)
+		last = last->next;
+	list_cut_position(&ring, pages, last);
+	list_del(&leader->iopt_freelist_elm);
+	leader->iopt_rcu_rest = list_empty(&ring) ? NULL : ring.next;
+	list_del_init(&ring);
+	call_rcu(&leader->iopt_rcu, iommu_pages_rcu_cb);
+}
 
 /**
  * iommu_put_pages_list_rcu() - free every allocation on a list after a
@@ -789,25 +853,16 @@ EXPORT_SYMBOL_GPL(iommu_put_pages_list);
  * As iommu_put_pages_list(), with the guarantee of iommu_free_pages_rcu():
  * the list is empty afterwards, the memory is freed, and the counters
  * drop, only after an RCU grace period.  The folio allocations take one
- * rcu_head, that of the first; each page of fragments uses its own.  Never
- * allocates; safe in atomic context.
+ * rcu_head per IOMMU_PAGES_BATCH of them (that of the first of each
+ * batch), so that no callback frees more than a batch; each page of
+ * fragments uses its own.  Never allocates; safe in atomic context.
  */
 void iommu_put_pages_list_rcu(struct iommu_pages_list *list)
 {
-	struct ioptdesc *leader;
-
 	iommu_pages_list_free_frags(list, true);
 
 	iommu_pages_list_check(list);
-	leader = list_first_entry_or_null(&list->pages, struct ioptdesc,
-					  iopt_freelist_elm);
-	if (!leader)
-		return;
-	list_del(&leader->iopt_freelist_elm);
-	/* the others stay linked in a ring without a head */
-	leader->iopt_rcu_rest = list_empty(&list->pages) ? NULL :
-				list->pages.next;
-	list_del_init(&list->pages);
-	call_rcu(&leader->iopt_rcu, iommu_pages_rcu_cb);
+	while (!list_empty(&list->pages))
+		iommu_pages_queue_batch(&list->pages);
 }
 EXPORT_SYMBOL_GPL(iommu_put_pages_list_rcu);
