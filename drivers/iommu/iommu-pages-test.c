@@ -8,8 +8,11 @@
 #include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/cgroup.h>
+#include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/io-pgtable.h>
+#include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mmzone.h>
@@ -22,6 +25,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timer.h>
 
 #include "iommu-pages.h"
 #include "iommu-pages-internal.h"
@@ -1069,6 +1073,200 @@ static void iommu_pages_test_report(struct kunit *test)
 }
 #endif
 
+/*
+ * Allocation and free in interrupt context: the same work from a hard
+ * interrupt (an hrtimer in HRTIMER_MODE_REL_HARD, which expires in hardirq
+ * context even on PREEMPT_RT) and from a softirq (a timer_list).  Each
+ * allocates whole pages and fragments with GFP_ATOMIC, checks they are
+ * zeroed, and frees them at once, after a grace period, and through lists
+ * put at once and after a grace period.
+ */
+struct ctx_work {
+	struct hrtimer hrtimer;
+	struct timer_list timer;
+	struct completion done;
+	bool in_ctx;
+	unsigned int failed;
+};
+
+static void ctx_do_work(struct ctx_work *w, bool hard)
+{
+	static const size_t sizes[] = { PAGE_SIZE, 2 * PAGE_SIZE, SZ_64,
+					SZ_256, PAGE_SIZE / 2 };
+	struct iommu_pages_list now = IOMMU_PAGES_LIST_INIT(now);
+	struct iommu_pages_list later = IOMMU_PAGES_LIST_INIT(later);
+	unsigned int i, k;
+
+	w->in_ctx = hard ? in_hardirq() : in_serving_softirq();
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			void *virt = iommu_alloc_pages_sz(GFP_ATOMIC, sizes[i]);
+
+			if (!virt || memchr_inv(virt, 0, sizes[i])) {
+				w->failed++;
+				iommu_free_pages(virt);
+				continue;
+			}
+			memset(virt, 0xa5, sizes[i]);
+			switch (k) {
+			case 0:
+				iommu_free_pages(virt);
+				break;
+			case 1:
+				iommu_free_pages_rcu(virt);
+				break;
+			case 2:
+				iommu_pages_list_add(&now, virt);
+				break;
+			default:
+				iommu_pages_list_add(&later, virt);
+				break;
+			}
+		}
+	}
+	iommu_put_pages_list(&now);
+	iommu_put_pages_list_rcu(&later);
+	complete(&w->done);
+}
+
+static enum hrtimer_restart ctx_hrtimer_fn(struct hrtimer *t)
+{
+	ctx_do_work(container_of(t, struct ctx_work, hrtimer), true);
+	return HRTIMER_NORESTART;
+}
+
+static void ctx_timer_fn(struct timer_list *t)
+{
+	ctx_do_work(from_timer((struct ctx_work *)NULL, t, timer), false);
+}
+
+static void iommu_pages_test_irq_contexts(struct kunit *test)
+{
+	struct counters before = snap();
+	struct ctx_work w = {};
+
+	init_completion(&w.done);
+	hrtimer_init_on_stack(&w.hrtimer, CLOCK_MONOTONIC,
+			      HRTIMER_MODE_REL_HARD);
+	w.hrtimer.function = ctx_hrtimer_fn;
+	hrtimer_start(&w.hrtimer, ns_to_ktime(100 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	wait_for_completion(&w.done);
+	hrtimer_cancel(&w.hrtimer);
+	destroy_hrtimer_on_stack(&w.hrtimer);
+	KUNIT_EXPECT_TRUE_MSG(test, w.in_ctx, "the hrtimer did not run in hardirq context");
+	KUNIT_EXPECT_EQ(test, w.failed, 0);
+
+	w.in_ctx = false;
+	reinit_completion(&w.done);
+	timer_setup_on_stack(&w.timer, ctx_timer_fn, 0);
+	mod_timer(&w.timer, jiffies + 1);
+	wait_for_completion(&w.done);
+	del_timer_sync(&w.timer);
+	destroy_timer_on_stack(&w.timer);
+	KUNIT_EXPECT_TRUE_MSG(test, w.in_ctx, "the timer did not run in softirq context");
+	KUNIT_EXPECT_EQ(test, w.failed, 0);
+
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+}
+
+/*
+ * Several threads on one pool of fragments (and whole pages), against the
+ * RCU callbacks that free what they queued: each keeps a window of live
+ * allocations stamped with its own pattern, checks the stamp before each
+ * free, and frees at once, after a grace period or through lists.  No
+ * stamp may change, and every page must be back when all is done.
+ */
+#define STRESS_THREADS 4
+#define STRESS_ITERS 2000
+#define STRESS_LIVE 32
+
+struct stress {
+	struct completion done;
+	unsigned int id;
+	unsigned int bad;
+	unsigned int failed;
+};
+
+static int stress_fn(void *data)
+{
+	struct stress *st = data;
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	void *live[STRESS_LIVE] = {};
+	size_t size[STRESS_LIVE] = {};
+	struct rnd_state rnd;
+	unsigned int i;
+
+	prandom_seed_state(&rnd, st->id + 1);
+	for (i = 0; i < STRESS_ITERS; i++) {
+		unsigned int slot = prandom_u32_state(&rnd) % STRESS_LIVE;
+		u8 stamp = 0x10 + st->id;
+
+		if (live[slot]) {
+			if (memchr_inv(live[slot], stamp, size[slot]))
+				st->bad++;
+			switch (prandom_u32_state(&rnd) % 3) {
+			case 0:
+				iommu_free_pages(live[slot]);
+				break;
+			case 1:
+				iommu_free_pages_rcu(live[slot]);
+				break;
+			default:
+				iommu_pages_list_add(&list, live[slot]);
+				break;
+			}
+			live[slot] = NULL;
+		}
+		/* mostly 256-byte fragments: one pool; some whole pages */
+		size[slot] = prandom_u32_state(&rnd) % 8 ? SZ_256 : PAGE_SIZE;
+		live[slot] = iommu_alloc_pages_sz(GFP_KERNEL, size[slot]);
+		if (!live[slot]) {
+			st->failed++;
+			continue;
+		}
+		memset(live[slot], stamp, size[slot]);
+		if (!(i % 64)) {
+			if (i % 128)
+				iommu_put_pages_list_rcu(&list);
+			else
+				iommu_put_pages_list(&list);
+			cond_resched();
+		}
+	}
+	for (i = 0; i < STRESS_LIVE; i++) {
+		if (live[i] && memchr_inv(live[i], 0x10 + st->id, size[i]))
+			st->bad++;
+		iommu_free_pages_rcu(live[i]);
+	}
+	iommu_put_pages_list_rcu(&list);
+	complete(&st->done);
+	return 0;
+}
+
+static void iommu_pages_test_threads(struct kunit *test)
+{
+	struct stress st[STRESS_THREADS] = {};
+	struct counters before = snap();
+	unsigned int i;
+
+	for (i = 0; i < STRESS_THREADS; i++) {
+		struct task_struct *t;
+
+		st[i].id = i;
+		init_completion(&st[i].done);
+		t = kthread_run(stress_fn, &st[i], "iommu-pages-stress/%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	}
+	for (i = 0; i < STRESS_THREADS; i++) {
+		wait_for_completion(&st[i].done);
+		KUNIT_EXPECT_EQ_MSG(test, st[i].bad, 0, "thread %u saw a stamp change", i);
+		KUNIT_EXPECT_EQ_MSG(test, st[i].failed, 0, "thread %u: allocation failed", i);
+	}
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+}
+
 static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_sizes),
 	KUNIT_CASE(iommu_pages_test_frag_pages),
@@ -1080,6 +1278,8 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_rcu_free),
 	KUNIT_CASE(iommu_pages_test_rcu_list),
 	KUNIT_CASE(iommu_pages_test_batches),
+	KUNIT_CASE(iommu_pages_test_irq_contexts),
+	KUNIT_CASE_SLOW(iommu_pages_test_threads),
 	KUNIT_CASE_SLOW(iommu_pages_test_report),
 	{}
 };
