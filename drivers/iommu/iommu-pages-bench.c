@@ -382,7 +382,9 @@ static void iommu_pages_bench_long_list(struct kunit *test)
 
 	for (pass = 0; pass < ARRAY_SIZE(how); pass++) {
 		for (i = 0; i < LONG_LIST; i++) {
+			/* fail, not OOM-kill, if the guest is too small */
 			void *virt = iommu_alloc_pages_sz(GFP_KERNEL |
+							  __GFP_NORETRY |
 							  __GFP_NOWARN,
 							  PAGE_SIZE);
 

@@ -43,7 +43,6 @@ struct iommu_frag_pool {
 	unsigned int shift;
 };
 
-/* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
 /*
  * Lists are freed in batches of this many folios: one batch is uncounted
  * with interrupts off at a time, and one RCU callback frees one batch, so
@@ -63,6 +62,7 @@ enum {
 extern u64 iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_TIMES];
 #endif
 
+/* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
 #define IOMMU_PAGES_POISON 0x6d
 /* Mixed into the address of a live allocation to tag its descriptor. */
 #define IOMMU_PAGES_LIVE_TAG 0x10a7de5cUL

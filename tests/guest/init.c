@@ -508,8 +508,13 @@ static int run_prog(const char *prog, char *const argv[],
 	if (pipe(pfd))
 		return -errno;
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		int err = errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		return -err;
+	}
 	if (!pid) {
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
@@ -547,8 +552,9 @@ static int run_prog(const char *prog, char *const argv[],
 					     prog, buf);
 				if (m > (int)sizeof(msg) - 1)
 					m = sizeof(msg) - 1;
+				/* a line the console refuses is lost, not kept */
 				if (write(1, msg, m) < 0)
-					break;
+					m = 0;
 			}
 			len += nl ? 1 : 0;
 			memmove(buf, buf + len, have - len);
@@ -632,7 +638,8 @@ static int find_testdev(void)
  */
 static int bind_testdev(const char *want)
 {
-	char path[PATH_MAX + 64], link[PATH_MAX], grp[PATH_MAX], type[64];
+	char path[PATH_MAX + 64], link[PATH_MAX], grp[PATH_MAX];
+	char type[64] = "(unreadable)";
 	int ret;
 
 	if (find_testdev()) {
@@ -664,8 +671,9 @@ static int bind_testdev(const char *want)
 		return -ENODEV;
 	}
 	snprintf(path, sizeof(path), "%s/type", grp);
-	if (read_file(path, type, sizeof(type)) < 0 || !want ||
-	    strcmp(type, want)) {
+	if (read_file(path, type, sizeof(type)) < 0)
+		snprintf(type, sizeof(type), "(unreadable)");
+	if (!want || strcmp(type, want)) {
 		diag("the benchmark device %s: default domain %s, expected %s",
 		     bench_bdf, type, want ? want : "(none)");
 		return -EINVAL;
@@ -870,9 +878,15 @@ int main(void)
 	lifecycle = param_long("iommutest.lifecycle", 1, 0, 1);
 	v = param("iommutest.kselftest");
 	if (v && *v) {
-		ksft = strdup(v);
-		for (nksft = 1, p = ksft; (p = strchr(p, ',')); p++)
+		char *copy = strdup(v);
+
+		/* the names strtok_r() will find: empty ones are skipped */
+		for (p = strtok_r(copy, ",", &save); p;
+		     p = strtok_r(NULL, ",", &save))
 			nksft++;
+		free(copy);
+		ksft = strdup(v);
+		save = NULL;
 	}
 	v = param("iommutest.dmabench");
 	if (v && *v)

@@ -12,7 +12,9 @@
 # MEM, and KSELFTESTS: programs of tools/testing/selftests (DIR/NAME, as
 # "iommu/iommufd") built static from build/linux against the kernel's own
 # exported headers and put in the initramfs as /bin/NAME, for the guest
-# init's iommutest.kselftest= and iommutest.dmabench= to run.  The console
+# init's iommutest.kselftest= and iommutest.dmabench= to run (rebuilt for
+# every boot, against that kernel's headers); KSFT_SKIPS, the number of
+# tests each of them may skip (default 0).  The console
 # log is kept in build/cases/CASE/console.log; results in
 # build/cases/CASE/results.tsv.
 . "$(dirname "$0")/lib.sh"
@@ -22,12 +24,14 @@ cdef=$TOP/tests/cases/$case
 [ -f "$cdef" ] || cdef=$TOP/tests/bench/$case
 [ -n "$case" ] && [ -f "$cdef" ] ||
 	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" "$TOP/tests/bench" | grep -v : | tr '\n' ' '))"
-KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G KSELFTESTS=
+KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G KSELFTESTS= KSFT_SKIPS=0
 . "$cdef"
 dir=$BUILD/cases/$case
+label=$case
 if [ -n "${2:-}" ]; then
 	KERNEL=$2
 	dir=$BUILD/cases/$case@$2
+	label=$case@$2
 fi
 kdef=$TOP/tests/kernels/$KERNEL
 [ -f "$kdef" ] || die "case $case: unknown KERNEL=$KERNEL"
@@ -61,11 +65,12 @@ if [ -n "$KSELFTESTS" ]; then
 		d=${t%/*} p=${t##*/}
 		[ "$d" != "$t" ] && [ -f "$TREE/tools/testing/selftests/$t.c" ] ||
 			die "case $case: KSELFTESTS names '$t', but there is no tools/testing/selftests/$t.c"
-		o=$BUILD/selftests/$ARCH/$d
+		o=$BUILD/selftests/$KERNEL/$d
 		mkdir -p "$o"
 		# CFLAGS from the environment come first: the exported headers
 		# win over the -I of the tree that a selftest Makefile may add.
-		CFLAGS="-I$hdr" LDFLAGS=-static make -C "$TREE/tools/testing/selftests/$d" \
+		# -B: the makefiles know only some of the headers a program uses.
+		CFLAGS="-I$hdr" LDFLAGS=-static make -B -C "$TREE/tools/testing/selftests/$d" \
 			OUTPUT="$o" CROSS_COMPILE="${cc%gcc}" KHDR_INCLUDES="-isystem $hdr" \
 			"$o/$p" >>"$klog" 2>&1 ||
 			fail_log "case $case: building the kselftest $t for $ARCH failed" "$klog"
@@ -75,7 +80,7 @@ fi
 
 # The initramfs: /init (static), /dev/console and the case's programs.
 tag=$ARCH
-[ ${#progs[@]} -gt 0 ] && tag=$ARCH-$(printf '%s\n' $KSELFTESTS | sha1sum | cut -c1-10)
+[ ${#progs[@]} -gt 0 ] && tag=$KERNEL-$(printf '%s\n' $KSELFTESTS | sha1sum | cut -c1-10)
 initrd=$BUILD/initramfs/$tag.cpio
 src=$TOP/tests/guest/init.c
 isum=$(cat "$src" "$HARNESS/boot.sh" ${progs[@]+"${progs[@]}"} | sha1sum | cut -c1-40)
@@ -115,14 +120,15 @@ cmd=("$qemu" $QEMU_MACHINE -accel "$accel" -smp 2 -m "$MEM" -display none -no-re
 printf '%q ' "${cmd[@]}" >"$dir/qemu.cmd"
 echo >>"$dir/qemu.cmd"
 
-step "boot $case: $qemu ($accel), timeout ${TIMEOUT}s, log: ${log#$TOP/}"
+step "boot $label: $qemu ($accel), timeout ${TIMEOUT}s, log: ${log#$TOP/}"
 s=$(date +%s)
 timeout -k 10 "$TIMEOUT" "${cmd[@]}" </dev/null >"$log" 2>&1
 rc=$?
 took=$(($(date +%s) - s))
 [ $rc -eq 124 ] && echo "harness: QEMU killed after ${TIMEOUT}s" >>"$log"
 
-python3 "$HARNESS/evaluate.py" --case "$case" --log "$log" --config "$kout/.config" \
+python3 "$HARNESS/evaluate.py" --case "$label" --log "$log" --config "$kout/.config" \
+	--ksft-skips "$KSFT_SKIPS" \
 	--kunit-py "$TREE/tools/testing/kunit/kunit.py" --exit-status "$rc" \
 	--results "$dir/results.tsv"
 ok=$?
@@ -130,8 +136,8 @@ np=$(grep -c '^PASS' "$dir/results.tsv" 2>/dev/null)
 nf=$(grep -c '^FAIL' "$dir/results.tsv" 2>/dev/null)
 grep -h 'init| # mem ' "$log" | sed 's/^init| # mem /    /' >"$dir/memory.txt"
 if [ $ok -eq 0 ]; then
-	step "boot $case: PASS ($np checks) in ${took}s"
+	step "boot $label: PASS ($np checks) in ${took}s"
 else
-	step "boot $case: FAIL ($nf of $((np + nf)) checks failed) in ${took}s; console log: ${log#$TOP/}"
+	step "boot $label: FAIL ($nf of $((np + nf)) checks failed) in ${took}s; console log: ${log#$TOP/}"
 	exit 1
 fi

@@ -94,7 +94,8 @@ boot_case() {
 		record FAIL "$c" "not booted: kernel $k did not build"
 		return 1
 	fi
-	rm -f "$d/results.tsv"
+	# a boot that never starts must not leave the last one's log behind
+	rm -f "$d/results.tsv" "$d/console.log"
 	bash "$HARNESS/boot.sh" "$c" ${2:+"$2"}
 	local rc=$?
 	if [ -f "$d/results.tsv" ]; then

@@ -225,8 +225,13 @@ def judge_selftests(j, lines, cfg):
         j.check('selftest/io-pgtable-armv7s', ok, 'self test ok' if ok else 'no "self test ok" line')
 
 
-def judge_kselftests(j, lines):
-    """One row per test of each kselftest program the init ran."""
+def judge_kselftests(j, lines, skips_allowed=0):
+    """One row per test of each kselftest program the init ran.
+
+    A skipped test is a PASS row that says why, but each program may skip
+    at most @skips_allowed tests (the case's KSFT_SKIPS, 0 by default): a
+    program whose every test skips exits 0 and would otherwise pass.
+    "not ok ... # SKIP" and an unexpected pass (XPASS) fail."""
     progs = {}
     for l in lines:
         if not l.startswith(KSFT_PREFIX):
@@ -245,7 +250,7 @@ def judge_kselftests(j, lines):
         if prog not in progs:
             j.check(f'kselftest/{prog}', False, 'printed no TAP (not run, or not in the initramfs)')
     for prog, out in progs.items():
-        plan, seen, totals, why = None, 0, None, []
+        plan, seen, totals, why, skipped = None, 0, None, [], 0
         for l in out:
             m = re.match(r'^1\.\.(\d+)$', l)
             if m:
@@ -255,7 +260,7 @@ def judge_kselftests(j, lines):
             if m:
                 totals = m.group(1)
                 continue
-            m = re.match(r'^(ok|not ok) (\d+) (\S+)(?: # (SKIP|XFAIL)\b ?(.*))?$', l)
+            m = re.match(r'^(ok|not ok) (\d+) (\S+)(?: # (SKIP|XFAIL|XPASS)\b ?(.*))?$', l)
             if not m:
                 if l.startswith('# '):
                     why.append(l[2:])
@@ -263,7 +268,10 @@ def judge_kselftests(j, lines):
             seen += 1
             name = f'kselftest/{prog}/{m.group(3)}'
             if m.group(4) == 'SKIP':
-                j.check(name, True, 'skipped: ' + (m.group(5) or '').strip()[:200])
+                skipped += 1
+                j.check(name, m.group(1) == 'ok', 'skipped: ' + (m.group(5) or '').strip()[:200])
+            elif m.group(4) == 'XPASS':
+                j.check(name, False, 'passed, but expected to fail: ' + (m.group(5) or '').strip()[:200])
             elif m.group(4) == 'XFAIL':
                 j.check(name, True, 'expected failure: ' + (m.group(5) or '').strip()[:200])
             else:
@@ -275,6 +283,9 @@ def judge_kselftests(j, lines):
         elif plan != seen:
             j.check(f'kselftest/{prog}/tap', False,
                     f'plan says {plan} tests, {seen} reported (crash or timeout?)')
+        elif skipped > skips_allowed:
+            j.check(f'kselftest/{prog}/tap', False,
+                    f'{skipped} of {seen} tests skipped; the case allows {skips_allowed} (KSFT_SKIPS)')
         else:
             j.check(f'kselftest/{prog}/tap', True, f'{seen} tests; {totals or "no Totals line"}')
 
@@ -287,6 +298,7 @@ def main():
     ap.add_argument('--kunit-py')
     ap.add_argument('--exit-status', type=int)
     ap.add_argument('--results')
+    ap.add_argument('--ksft-skips', type=int, default=0)
     a = ap.parse_args()
 
     try:
@@ -306,7 +318,7 @@ def main():
             judge_kunit(j, lines, a.kunit_py)
     judge_selftests(j, lines, a.config)
     judge_init(j, lines)
-    judge_kselftests(j, lines)
+    judge_kselftests(j, lines, a.ksft_skips)
 
     if a.results:
         with open(a.results, 'w') as f:

@@ -40,7 +40,8 @@ t() {
 # judge LOG CONFIG [EXIT]: run the evaluator, leave its rows in $TMP/rows.
 judge() {
 	python3 "$HARNESS/evaluate.py" --case fx --log "$1" --config "$2" \
-		--kunit-py "$KUNIT_PY" --exit-status "${3:-0}" --results "$TMP/rows"
+		--kunit-py "$KUNIT_PY" --exit-status "${3:-0}" --results "$TMP/rows" \
+		--ksft-skips "${KSFT_SKIPS:-0}"
 }
 
 # expect_fail CHECK PATTERN: the evaluator failed, and CHECK failed with a
@@ -178,7 +179,8 @@ t_eval_kselftest() {
 	ksft_log "$TMP/ks.log" 'TAP version 13' '1..3' '#  RUN  fx.one ...' \
 		'ok 1 fx.one' 'ok 2 fx.two # SKIP no hugepages' 'ok 3 fx.three' \
 		'# Totals: pass:2 fail:0 xfail:0 xpass:0 skip:1 error:0'
-	judge "$TMP/ks.log" "$FIX/x86_64.config" || {
+	# one skip, which this case allows
+	KSFT_SKIPS=1 judge "$TMP/ks.log" "$FIX/x86_64.config" || {
 		cat "$TMP/rows"
 		return 1
 	}
@@ -200,7 +202,17 @@ t_eval_kselftest() {
 	# asked for, but it printed nothing
 	ksft_log "$TMP/ks.log"
 	judge "$TMP/ks.log" "$FIX/x86_64.config"
-	expect_fail $? kselftest/demo 'printed no TAP'
+	expect_fail $? kselftest/demo 'printed no TAP' || return 1
+	# every test skipped (the program exits 0): the case allows no skip
+	ksft_log "$TMP/ks.log" '1..2' 'ok 1 fx.one # SKIP no fault injection' \
+		'ok 2 fx.two # SKIP no fault injection'
+	judge "$TMP/ks.log" "$FIX/x86_64.config"
+	expect_fail $? kselftest/demo/tap '2 of 2 tests skipped; the case allows 0' || return 1
+	# an unexpected pass, and a "not ok" marked SKIP, fail
+	ksft_log "$TMP/ks.log" '1..2' 'ok 1 fx.one # XPASS oops' 'not ok 2 fx.two # SKIP odd'
+	judge "$TMP/ks.log" "$FIX/x86_64.config"
+	expect_fail $? kselftest/demo/fx.one 'expected to fail' || return 1
+	grep -qP '^FAIL\tfx/kselftest/demo/fx.two\t' "$TMP/rows"
 }
 
 t_eval_kunit_off() {
@@ -705,7 +717,7 @@ t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
-t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained, failures, cut-short and missing output fail"
+t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained; failures, skips beyond KSFT_SKIPS, XPASS, cut-short and missing output fail"
 t eval_kunit_off "kunit.enable=0 on the command line: no KTAP expected; without it, missing KTAP fails"
 t tree_lifecycle "series-only tree: assemble/status/export/verify keep work, round-trip, name stray owned files"
 t tree_bad_patch "a patch that does not apply is named, tree left at last good commit"
