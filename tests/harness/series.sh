@@ -95,7 +95,7 @@ rst_block() {
 
 bench() {
 	local b f
-	for b in pages pt dma-vtd dma-amd; do
+	for b in pages pt dma-vtd dma-amd dma-smmuv3; do
 		f=$BUILD/bench/$b.txt.summary
 		if [ -s "$f" ]; then
 			printf '  make bench BENCH=%s (%s):\n' "$b" "$(date -u -r "$f" +%F)"
