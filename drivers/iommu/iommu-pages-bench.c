@@ -377,8 +377,8 @@ static void iommu_pages_bench_long_list(struct kunit *test)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	static const char * const how[] = { "at once", "after RCU" };
+	u64 t0, ns, irq_off, rcu_cb;
 	unsigned int i, pass;
-	u64 t0, ns;
 
 	for (pass = 0; pass < ARRAY_SIZE(how); pass++) {
 		for (i = 0; i < LONG_LIST; i++) {
@@ -406,10 +406,11 @@ static void iommu_pages_bench_long_list(struct kunit *test)
 			iommu_put_pages_list(&list);
 		ns = ktime_get_ns() - t0;
 		rcu_barrier();
+		irq_off = READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_IRQ_OFF]);
+		rcu_cb = READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_RCU_CB]);
 		kunit_info(test, "list of %u x 4K freed %s: call %llu us, longest irqs-off %llu us, longest RCU callback %llu us\n",
 			   LONG_LIST, how[pass], div_u64(ns, 1000),
-			   div_u64(READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_IRQ_OFF]), 1000),
-			   div_u64(READ_ONCE(iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_RCU_CB]), 1000));
+			   div_u64(irq_off, 1000), div_u64(rcu_cb, 1000));
 	}
 }
 

@@ -58,9 +58,8 @@ enum {
 	IOMMU_PAGES_BENCH_TIMES,
 };
 
-#if IS_ENABLED(CONFIG_IOMMU_PAGES_KUNIT_BENCH)
+/* Defined only with CONFIG_IOMMU_PAGES_KUNIT_BENCH, which alone uses it. */
 extern u64 iommu_pages_bench_max_ns[IOMMU_PAGES_BENCH_TIMES];
-#endif
 
 /* Byte written over freed memory with CONFIG_IOMMU_PAGES_DEBUG. */
 #define IOMMU_PAGES_POISON 0x6d

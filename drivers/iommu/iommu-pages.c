@@ -664,10 +664,11 @@ static void iommu_pages_rcu_cb(struct rcu_head *head)
 	if (first) {
 		p = first;
 		do {
+			struct ioptdesc *d = list_entry(p, struct ioptdesc,
+							iopt_freelist_elm);
+
 			next = p->next;
-			iommu_pages_free_folio(ioptdesc_folio(list_entry(p,
-							struct ioptdesc,
-							iopt_freelist_elm)));
+			iommu_pages_free_folio(ioptdesc_folio(d));
 			p = next;
 		} while (p != first);
 	}
