@@ -134,7 +134,7 @@ python3 "$HARNESS/evaluate.py" --case "$label" --log "$log" --config "$kout/.con
 ok=$?
 np=$(grep -c '^PASS' "$dir/results.tsv" 2>/dev/null)
 nf=$(grep -c '^FAIL' "$dir/results.tsv" 2>/dev/null)
-grep -h 'init| # mem ' "$log" | sed 's/^init| # mem /    /' >"$dir/memory.txt"
+grep -h 'init| # mem ' "$log" | tr -d '\r' | sed 's/^init| # mem /    /' >"$dir/memory.txt"
 if [ $ok -eq 0 ]; then
 	step "boot $label: PASS ($np checks) in ${took}s"
 else
