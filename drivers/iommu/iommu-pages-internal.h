@@ -72,6 +72,20 @@ enum iommu_pages_misuse {
 	IOMMU_PAGES_FOREIGN_FREE,
 };
 
+/* The two kinds of separate descriptor (CONFIG_IOMMU_PAGES_SEPARATE_DESC). */
+enum {
+	IOMMU_PAGES_DESC_CACHE,		/* from the descriptor cache */
+	IOMMU_PAGES_DESC_KMALLOC,	/* from kmalloc, before the cache exists */
+	IOMMU_PAGES_DESC_KINDS,
+};
+
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC)
+struct ioptdesc;
+struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid);
+long iommu_pages_desc_bytes(void);
+extern atomic_long_t iommu_pages_descs[IOMMU_PAGES_DESC_KINDS];
+#endif
+
 #if IS_ENABLED(CONFIG_KUNIT)
 struct folio *iommu_pages_alloc_folio(gfp_t gfp, unsigned int order, int nid);
 void iommu_pages_put_folio(struct folio *folio);

@@ -1328,6 +1328,161 @@ static void iommu_pages_test_threads(struct kunit *test)
 	EXPECT_DELTA(test, before, 0);
 }
 
+/* --- CONFIG_IOMMU_PAGES_SEPARATE_DESC ------------------------------------ */
+
+#ifdef CONFIG_IOMMU_PAGES_SEPARATE_DESC
+static long desc_count(void)
+{
+	return atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_CACHE]) +
+	       atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_KMALLOC]);
+}
+
+/*
+ * One allocation's descriptor: a slab object of its own, reached through
+ * the head page's private word (tagged), pointing back to the folio.
+ */
+static void check_desc_apart(struct kunit *test, void *virt)
+{
+	struct folio *folio = virt_to_folio(virt);
+	struct ioptdesc *iopt = virt_to_ioptdesc(virt);
+
+	KUNIT_EXPECT_EQ(test, (unsigned long)folio->private,
+			(unsigned long)iopt | IOPTDESC_MEMDESC_TYPE);
+	KUNIT_EXPECT_PTR_EQ(test, ioptdesc_folio(iopt), folio);
+	KUNIT_EXPECT_TRUE(test, folio_test_slab(virt_to_folio(iopt)));
+	KUNIT_EXPECT_NULL(test, folio->mapping);
+}
+
+/*
+ * The descriptor lives apart from struct page: one per folio and one per
+ * page of fragments, exactly counted, each sizeof(struct ioptdesc) bytes;
+ * lists and RCU freeing leave every word of the head page as the page
+ * allocator left it, and everything goes when the memory does.
+ */
+static void iommu_pages_test_desc_apart(struct kunit *test)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct counters before = snap();
+	long descs = desc_count(), bytes = iommu_pages_desc_bytes();
+	struct iommu_frag_pool pool;
+	struct page snapshot[2];
+	void *a, *b, *f1, *f2;
+	bool same[2];
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     PAGE_SHIFT - 2);
+	a = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+	b = iommu_alloc_pages_sz(GFP_KERNEL, 4 * PAGE_SIZE);
+	f1 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	f2 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, f1);
+	KUNIT_ASSERT_NOT_NULL(test, f2);
+	KUNIT_EXPECT_PTR_EQ(test, virt_to_folio(f1), virt_to_folio(f2));
+	EXPECT_DELTA(test, before, 1 + 4 + 1);
+	KUNIT_EXPECT_EQ(test, desc_count() - descs, 3);
+	KUNIT_EXPECT_EQ(test, iommu_pages_desc_bytes() - bytes,
+			3 * (long)sizeof(struct ioptdesc));
+	check_desc_apart(test, a);
+	check_desc_apart(test, b);
+	check_desc_apart(test, f1);
+
+	memcpy(&snapshot[0], virt_to_page(a), sizeof(struct page));
+	memcpy(&snapshot[1], virt_to_page(b), sizeof(struct page));
+	iommu_pages_list_add(&list, a);
+	iommu_pages_list_add(&list, f1);
+	/* no callback runs while the pages are compared */
+	rcu_read_lock();
+	iommu_free_pages_rcu(b);
+	same[0] = !memcmp(&snapshot[0], virt_to_page(a), sizeof(struct page));
+	same[1] = !memcmp(&snapshot[1], virt_to_page(b), sizeof(struct page));
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE_MSG(test, same[0], "a list add wrote to struct page");
+	KUNIT_EXPECT_TRUE_MSG(test, same[1], "an RCU free wrote to struct page");
+
+	iommu_put_pages_list(&list);
+	iommu_free_pages(f2);
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_EQ(test, desc_count(), descs);
+	KUNIT_EXPECT_EQ(test, iommu_pages_desc_bytes(), bytes);
+
+	/* per GiB of whole-page tables: today, here, and with 8-byte pages */
+	kunit_info(test, "memory report: descriptor %zu bytes; per GiB of tables: struct page %lu KiB, descriptors %lu KiB, 8-byte struct page + descriptor %lu KiB\n",
+		   sizeof(struct ioptdesc),
+		   (SZ_1G / PAGE_SIZE) * sizeof(struct page) / SZ_1K,
+		   (SZ_1G / PAGE_SIZE) * sizeof(struct ioptdesc) / SZ_1K,
+		   (SZ_1G / PAGE_SIZE) * (8 + sizeof(struct ioptdesc)) / SZ_1K);
+}
+
+static struct ioptdesc *fail_desc(gfp_t gfp, int nid)
+{
+	return NULL;
+}
+
+static struct folio *count_alloc_folio(gfp_t gfp, unsigned int order,
+				       int nid)
+{
+	*(unsigned int *)kunit_get_current_test()->priv += 1;
+	return NULL;
+}
+
+/*
+ * No descriptor, no table: NULL, the counters unchanged, and the page
+ * allocator never asked.  A table whose descriptor was allocated but whose
+ * folio was not gives the descriptor back.
+ */
+static void iommu_pages_test_desc_failure(struct kunit *test)
+{
+	struct counters before = snap();
+	long descs = desc_count(), bytes = iommu_pages_desc_bytes();
+	struct iommu_frag_pool pool;
+	unsigned int folio_calls = 0;
+	void *virt;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     IOMMU_FRAG_MIN_SHIFT);
+	test->priv = &folio_calls;
+	kunit_activate_static_stub(test, iommu_pages_alloc_folio,
+				   count_alloc_folio);
+	kunit_activate_static_stub(test, iommu_pages_alloc_desc, fail_desc);
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, SZ_2M));
+	KUNIT_EXPECT_NULL(test, iommu_frag_alloc(&pool, GFP_ATOMIC));
+	KUNIT_EXPECT_EQ(test, folio_calls, 0);
+	kunit_deactivate_static_stub(test, iommu_pages_alloc_desc);
+
+	/* a descriptor, then no folio */
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, iommu_frag_alloc(&pool, GFP_ATOMIC));
+	KUNIT_EXPECT_EQ(test, folio_calls, 2);
+	kunit_deactivate_static_stub(test, iommu_pages_alloc_folio);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_EQ(test, desc_count(), descs);
+	KUNIT_EXPECT_EQ(test, iommu_pages_desc_bytes(), bytes);
+
+	/* and both work again */
+	virt = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	KUNIT_EXPECT_EQ(test, desc_count() - descs, 1);
+	iommu_free_pages(virt);
+	KUNIT_EXPECT_EQ(test, desc_count(), descs);
+	EXPECT_DELTA(test, before, 0);
+}
+#else
+static void iommu_pages_test_desc_apart(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IOMMU_PAGES_SEPARATE_DESC");
+}
+
+static void iommu_pages_test_desc_failure(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IOMMU_PAGES_SEPARATE_DESC");
+}
+#endif
+
 static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_sizes),
 	KUNIT_CASE(iommu_pages_test_frag_pages),
@@ -1340,6 +1495,8 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_rcu_list),
 	KUNIT_CASE(iommu_pages_test_batches),
 	KUNIT_CASE(iommu_pages_test_irq_contexts),
+	KUNIT_CASE(iommu_pages_test_desc_apart),
+	KUNIT_CASE(iommu_pages_test_desc_failure),
 	KUNIT_CASE_SLOW(iommu_pages_test_threads),
 	KUNIT_CASE_SLOW(iommu_pages_test_report),
 	{}

@@ -8,6 +8,10 @@
  * NR_IOMMU_PAGES (per node) and NR_SECONDARY_PAGETABLE (through the lruvec,
  * so a memcg charged with __GFP_ACCOUNT sees it) follow every folio, and
  * every page of fragments, from allocation to free.
+ *
+ * With CONFIG_IOMMU_PAGES_SEPARATE_DESC the descriptor is not the head page
+ * but an object of its own, allocated before the folio and freed after it;
+ * the head page's private word leads to it.
  */
 #define pr_fmt(fmt) "iommu-pages: " fmt
 
@@ -15,6 +19,7 @@
 #include <kunit/visibility.h>
 #include <linux/bitops.h>
 #include <linux/gfp.h>
+#include <linux/init.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
@@ -91,6 +96,8 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_folio);
 VISIBLE_IF_KUNIT void iommu_pages_put_folio(struct folio *folio)
 {
 	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_put_folio, folio);
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC))
+		folio->private = NULL;
 	__free_pages(&folio->page, folio_order(folio));
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_put_folio);
@@ -119,6 +126,162 @@ VISIBLE_IF_KUNIT void iommu_pages_report(enum iommu_pages_misuse what,
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_report);
+
+#ifdef CONFIG_IOMMU_PAGES_SEPARATE_DESC
+/*
+ * Separate descriptors.  They come from their own cache once it exists (an
+ * early initcall); the few tables allocated before, during early interrupt
+ * remapping setup, get theirs from kmalloc, marked in the page word so that
+ * their size is known when they go.  kfree() frees both kinds.
+ */
+#define IOPTDESC_MEMDESC_KMALLOC 0x4UL
+
+static struct kmem_cache *iommu_desc_cache;
+
+/* Live descriptors of each kind, for the memory they cost. */
+VISIBLE_IF_KUNIT atomic_long_t iommu_pages_descs[IOMMU_PAGES_DESC_KINDS];
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_descs);
+
+/**
+ * iommu_pages_desc_bytes() - memory taken by the separate descriptors
+ *
+ * Return: the bytes of slab memory that the live descriptors occupy.
+ */
+VISIBLE_IF_KUNIT __maybe_unused long iommu_pages_desc_bytes(void)
+{
+	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
+
+	return atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_CACHE]) *
+	       (cache ? kmem_cache_size(cache) : 0) +
+	       atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_KMALLOC]) *
+	       kmalloc_size_roundup(sizeof(struct ioptdesc));
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_desc_bytes);
+
+static int __init iommu_pages_desc_init(void)
+{
+	struct kmem_cache *cache;
+
+	/* not merged with other caches, so that /proc/slabinfo shows it */
+	cache = kmem_cache_create("iommu_ioptdesc", sizeof(struct ioptdesc), 0,
+				  SLAB_NO_MERGE, NULL);
+	if (!cache)
+		return -ENOMEM;
+	/* pairs with the smp_load_acquire()s: the cache is set up */
+	smp_store_release(&iommu_desc_cache, cache);
+	pr_info("descriptors apart from struct page, %u bytes each\n",
+		kmem_cache_size(cache));
+	return 0;
+}
+early_initcall(iommu_pages_desc_init);
+
+/*
+ * The one allocation of a descriptor; KUnit injects failures here.  The
+ * descriptor is charged to the memcg that the table is charged to.
+ */
+VISIBLE_IF_KUNIT struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid)
+{
+	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
+
+	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_alloc_desc, gfp, nid);
+	gfp &= ~(GFP_ZONEMASK | __GFP_COMP | __GFP_ZERO);
+	if (likely(cache))
+		return kmem_cache_alloc_node(cache, gfp, nid);
+	if (!slab_is_available())
+		return NULL;
+	return kmalloc_node(sizeof(struct ioptdesc), gfp, nid);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_desc);
+
+/* Join a new folio and its descriptor: the one page word, and the back link. */
+static void iommu_pages_attach_desc(struct folio *folio, struct ioptdesc *iopt)
+{
+	unsigned int kind = IOMMU_PAGES_DESC_CACHE;
+	unsigned long word = (unsigned long)iopt | IOPTDESC_MEMDESC_TYPE;
+
+	/* kmem_cache_size(), not a test of the object: both are slab objects */
+	if (!smp_load_acquire(&iommu_desc_cache)) {
+		kind = IOMMU_PAGES_DESC_KMALLOC;
+		word |= IOPTDESC_MEMDESC_KMALLOC;
+	}
+	memset(iopt, 0, sizeof(*iopt));
+	iopt->iopt_folio = folio;
+	folio->private = (void *)word;
+	atomic_long_inc(&iommu_pages_descs[kind]);
+}
+
+/*
+ * Free the descriptor of a folio already back in the page allocator; @word
+ * is the page word it had.  NULL (an allocation that failed) is ignored.
+ */
+static void iommu_pages_free_desc(struct ioptdesc *iopt, unsigned long word)
+{
+	if (!iopt)
+		return;
+	if (word)
+		atomic_long_dec(&iommu_pages_descs[word & IOPTDESC_MEMDESC_KMALLOC ?
+						   IOMMU_PAGES_DESC_KMALLOC :
+						   IOMMU_PAGES_DESC_CACHE]);
+	kfree(iopt);
+}
+
+/* The page word of a folio, for iommu_pages_free_desc() after the put. */
+static unsigned long iommu_pages_desc_word(struct folio *folio)
+{
+	return (unsigned long)folio->private;
+}
+
+/*
+ * The descriptor of memory about to be freed.  With the debug checks the
+ * page word is checked first (it is anything on a foreign page); NULL if
+ * it leads to no descriptor of this folio (reported).
+ */
+static struct ioptdesc *iommu_pages_desc_to_free(void *virt)
+{
+	struct folio *folio = virt_to_folio(virt);
+	unsigned long word = (unsigned long)folio->private;
+	struct ioptdesc *iopt = (struct ioptdesc *)(word & ~IOPTDESC_MEMDESC_MASK);
+
+	if (!IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		return iopt;
+	if (!folio_ref_count(folio)) {
+		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
+		return NULL;
+	}
+	if ((word & IOPTDESC_MEMDESC_MASK & ~IOPTDESC_MEMDESC_KMALLOC) !=
+	    IOPTDESC_MEMDESC_TYPE ||
+	    !virt_addr_valid(iopt) || iopt->iopt_folio != folio) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return NULL;
+	}
+	return iopt;
+}
+#else
+static inline struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid)
+{
+	return NULL;
+}
+
+static inline void iommu_pages_attach_desc(struct folio *folio,
+					   struct ioptdesc *iopt)
+{
+}
+
+static inline void iommu_pages_free_desc(struct ioptdesc *iopt,
+					 unsigned long word)
+{
+}
+
+static inline unsigned long iommu_pages_desc_word(struct folio *folio)
+{
+	return 0;
+}
+
+static inline struct ioptdesc *iommu_pages_desc_to_free(void *virt)
+{
+	return virt_to_ioptdesc(virt);
+}
+#endif /* CONFIG_IOMMU_PAGES_SEPARATE_DESC */
 
 static void iommu_pages_poison(void *virt, size_t len)
 {
@@ -184,22 +347,35 @@ static inline bool iommu_pages_debug_free(void *virt)
 }
 #endif
 
-/* Uncount, poison (debug) and free a folio allocation. */
+/* Uncount, poison (debug) and free a folio allocation and its descriptor. */
 static void iommu_pages_free_folio(struct folio *folio)
 {
+	struct ioptdesc *iopt = folio_ioptdesc(folio);
+	unsigned long word = iommu_pages_desc_word(folio);
+
 	iommu_pages_poison(folio_address(folio), folio_size(folio));
 	iommu_pages_account(folio, -folio_nr_pages(folio));
 	iommu_pages_put_folio(folio);
+	iommu_pages_free_desc(iopt, word);
 }
 
 static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 {
+	struct ioptdesc *iopt = NULL;
 	struct folio *folio;
 
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC)) {
+		iopt = iommu_pages_alloc_desc(gfp, nid);
+		if (unlikely(!iopt))
+			return NULL;
+	}
 	folio = iommu_pages_alloc_folio((gfp & ~__GFP_COMP) | __GFP_ZERO,
 					order, nid);
-	if (unlikely(!folio))
+	if (unlikely(!folio)) {
+		iommu_pages_free_desc(iopt, 0);
 		return NULL;
+	}
+	iommu_pages_attach_desc(folio, iopt);
 	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
 	return folio_address(folio);
@@ -686,7 +862,9 @@ static void __iommu_free_pages(void *virt, bool rcu)
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return;
 	}
-	iopt = virt_to_ioptdesc(virt);
+	iopt = iommu_pages_desc_to_free(virt);
+	if (!iopt)
+		return;
 	if (iommu_pages_is_frag(iopt)) {
 		iommu_frag_free(iommu_frag_page_of(iopt), virt, rcu);
 		return;
@@ -797,12 +975,17 @@ static void iommu_pages_put_batch(struct list_head *pages)
 	local_irq_restore(flags);
 
 	list_for_each_entry_safe(iopt, tmp, pages, iopt_freelist_elm) {
+		struct folio *folio;
+		unsigned long word;
+
 		if (!n--)
 			break;
+		folio = ioptdesc_folio(iopt);
+		word = iommu_pages_desc_word(folio);
 		list_del(&iopt->iopt_freelist_elm);
-		iommu_pages_poison(ioptdesc_address(iopt),
-				   folio_size(ioptdesc_folio(iopt)));
-		iommu_pages_put_folio(ioptdesc_folio(iopt));
+		iommu_pages_poison(folio_address(folio), folio_size(folio));
+		iommu_pages_put_folio(folio);
+		iommu_pages_free_desc(iopt, word);
 	}
 }
 

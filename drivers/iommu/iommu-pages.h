@@ -33,6 +33,8 @@
  * @__page_type: overlays &struct page.page_type; owned by the page allocator.
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
+ * @iopt_folio: with CONFIG_IOMMU_PAGES_SEPARATE_DESC only: the folio the
+ *	descriptor describes.
  *
  * An allocation larger than PAGE_SIZE / 2 is one folio (one page or a
  * compound page), and its head page is its &struct ioptdesc: the size is
@@ -54,24 +56,41 @@
  * the page's memdesc pointer instead of casting.  Callers use only virtual
  * addresses, sizes in bytes and &struct iommu_pages_list, so they need no
  * change; only this header and iommu-pages.c do.
+ *
+ * CONFIG_IOMMU_PAGES_SEPARATE_DESC builds that path today: the descriptor
+ * keeps only the allocator's fields and @iopt_folio, and comes from a slab
+ * cache with its memory; the head page keeps what the page allocator owns
+ * plus one word, &struct page.private, which leads to the descriptor
+ * (tagged with IOPTDESC_MEMDESC_TYPE in its low bits, as a memdesc pointer
+ * carries its type).  Nothing outside iommu-pages tests for the option.
  */
 struct ioptdesc {
+#ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 	unsigned long __page_flags;
+#endif
 	union {
 		struct list_head iopt_freelist_elm;
 		struct rcu_head iopt_rcu;
 	};
+#ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 	unsigned long __page_mapping;
+#endif
 	union {
+#ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 		pgoff_t __page_index;
+#endif
 		struct list_head *iopt_rcu_rest;
 		unsigned long iopt_frag_magic;
 	};
 	unsigned long iopt_private;
+#ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 	unsigned int __page_type;
 	atomic_t __page_refcount;
 #ifdef CONFIG_MEMCG
 	unsigned long __memcg_data;
+#endif
+#else
+	struct folio *iopt_folio;
 #endif
 };
 
@@ -80,6 +99,26 @@ struct ioptdesc {
 /* In @iopt_frag_magic of a page of fragments, for the debug checks. */
 #define IOPTDESC_FRAG_MAGIC 0x10f7a95eUL
 
+#ifdef CONFIG_IOMMU_PAGES_SEPARATE_DESC
+/*
+ * In &struct page.private of a table's head page: the descriptor's address
+ * with this type in the bits its alignment leaves free.
+ */
+#define IOPTDESC_MEMDESC_TYPE 0x2UL
+#define IOPTDESC_MEMDESC_MASK 0x7UL
+
+/* folio_ioptdesc() and ioptdesc_folio(), as documented below. */
+static inline struct ioptdesc *folio_ioptdesc(struct folio *folio)
+{
+	return (struct ioptdesc *)((unsigned long)folio->private &
+				   ~IOPTDESC_MEMDESC_MASK);
+}
+
+static inline struct folio *ioptdesc_folio(struct ioptdesc *iopt)
+{
+	return iopt->iopt_folio;
+}
+#else
 #define IOPTDESC_MATCH(pg, iopt)                                        \
 	static_assert(offsetof(struct page, pg) ==                      \
 		      offsetof(struct ioptdesc, iopt))
@@ -117,6 +156,7 @@ static inline struct folio *ioptdesc_folio(struct ioptdesc *iopt)
 {
 	return (struct folio *)iopt;
 }
+#endif /* CONFIG_IOMMU_PAGES_SEPARATE_DESC */
 
 /**
  * virt_to_ioptdesc() - the descriptor of an allocation

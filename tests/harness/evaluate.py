@@ -14,6 +14,9 @@ check failed.  The checks:
   <case>/kunit/<s>   each KUnit suite in the kernel's KTAP passed (a missing
                      or cut-short KTAP is a failure when CONFIG_KUNIT=y)
   <case>/selftest/*  the io-pgtable boot selftests the config enables
+  <case>/memdesc     with CONFIG_IOMMU_PAGES_SEPARATE_DESC=y: the kernel
+                     said it keeps descriptors apart, and the KUnit cases
+                     of that mode passed, not skipped; without it: neither
   <case>/init/<t>    each test of the guest init's KTAP ("init| " lines)
   <case>/kselftest/<prog>/<t>
                      each test of a kselftest program's TAP, which the init
@@ -158,6 +161,32 @@ def judge_init(j, lines):
 # ("input: ..." from an asynchronous probe) confuse kunit.py's parser when
 # they land between two KTAP lines, so they are left out of what it reads.
 KTAP_LINE = re.compile(r'^(?:\[[ 0-9.]*\] )?(?:\s|KTAP version|TAP version|1\.\.|ok |not ok |#)')
+
+
+MEMDESC_LINE = 'iommu-pages: descriptors apart from struct page'
+MEMDESC_CASES = ('iommu_pages_test_desc_apart', 'iommu_pages_test_desc_failure')
+
+
+def judge_memdesc(j, lines, cfg):
+    """The descriptor mode the kernel ran is the one its config asks for."""
+    said = any(MEMDESC_LINE in l for l in lines)
+    if not config_on(cfg, 'IOMMU_PAGES_SEPARATE_DESC'):
+        if said:
+            j.check('memdesc', False, 'separate descriptors in an overlay build')
+        return
+    ran = {}
+    for l in lines:
+        m = re.search(r'\b(ok|not ok) \d+ (iommu_pages_test_desc_\w+)(?: # (SKIP))?', l)
+        if m:
+            ran[m.group(2)] = 'SKIP' if m.group(3) else m.group(1)
+    why = []
+    if not said:
+        why.append(f'no "{MEMDESC_LINE}" line')
+    if config_on(cfg, 'IOMMU_PAGES_KUNIT_TEST'):
+        why += [f'{c}: {ran.get(c, "did not run")}' for c in MEMDESC_CASES
+                if ran.get(c) != 'ok']
+    j.check('memdesc', not why, '; '.join(why) or
+            'descriptors apart from struct page; ' + ', '.join(MEMDESC_CASES) + ' passed')
 
 
 def judge_kunit(j, lines, kunit_py):
@@ -317,6 +346,7 @@ def main():
         else:
             judge_kunit(j, lines, a.kunit_py)
     judge_selftests(j, lines, a.config)
+    judge_memdesc(j, lines, a.config)
     judge_init(j, lines)
     judge_kselftests(j, lines, a.ksft_skips)
 

@@ -230,6 +230,32 @@ t_eval_kunit_off() {
 	expect_fail $? kunit 'no KTAP output'
 }
 
+# The descriptor mode: an overlay log passes an overlay config; with the
+# option the init line and both cases are needed, and a skip fails.
+t_eval_memdesc() {
+	local l='[    0.400000] iommu-pages: descriptors apart from struct page, 40 bytes each'
+	cp "$FIX/x86_64.config" "$TMP/sep.config"
+	printf 'CONFIG_IOMMU_PAGES_SEPARATE_DESC=y\nCONFIG_IOMMU_PAGES_KUNIT_TEST=y\n' >>"$TMP/sep.config"
+	judge "$FIX/vtd-strict.console.log" "$TMP/sep.config"
+	expect_fail $? memdesc 'no "iommu-pages: descriptors apart.*desc_apart: did not run' || return 1
+	plant "$l" 10
+	judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? memdesc 'separate descriptors in an overlay build' || return 1
+	{
+		sed -n 1,10p "$FIX/vtd-strict.console.log"
+		echo "$l"
+		sed -n '11,$p' "$FIX/vtd-strict.console.log"
+	} >"$TMP/sep.log"
+	printf '%s\n' '[    9.000000]     ok 90 iommu_pages_test_desc_apart' \
+		'[    9.000001]     ok 91 iommu_pages_test_desc_failure # SKIP no' >"$TMP/cases"
+	sed "12r $TMP/cases" "$TMP/sep.log" >"$TMP/sep2.log"
+	judge "$TMP/sep2.log" "$TMP/sep.config"
+	expect_fail $? memdesc 'desc_failure: SKIP' || return 1
+	sed -i 's/desc_failure # SKIP no/desc_failure/' "$TMP/sep2.log"
+	judge "$TMP/sep2.log" "$TMP/sep.config"
+	grep -qP '^PASS\tfx/memdesc\t' "$TMP/rows" || { cat "$TMP/rows"; return 1; }
+}
+
 t_eval_selftest_fail() {
 	printf 'CONFIG_IOMMU_IO_PGTABLE_LPAE_SELFTEST=y\n' >"$TMP/lpae.config"
 	plant '[    3.000000] arm-lpae io-pgtable: selftest: completed with 100 PASS 2 FAIL' 100
@@ -608,6 +634,8 @@ EOS
 	printf 'void *d(int order) { return iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE << order); }\n' >"$d/order.c"
 	printf 'void *e(void) { void *t = iommu_alloc_pages_sz(GFP_KERNEL, SZ_4K);\n\treturn page_address(virt_to_page(t)); }\n' >"$d/page.c"
 	printf 'void *f(void) { iommu_alloc_pages_sz(GFP_KERNEL, SZ_4K);\n\treturn kmem_cache_zalloc(l2_cache, GFP_ATOMIC); }\n' >"$d/cache.c"
+	mkdir -p "$TMP/src/include/linux"
+	printf '#ifdef CONFIG_IOMMU_PAGES_SEPARATE_DESC\n#endif\n' >"$TMP/src/include/linux/sep.h"
 }
 
 t_srccheck_clean() {
@@ -629,6 +657,7 @@ t_srccheck_catches() {
 		grep -P '^FAIL\tsource/order\t.*order\.c:1:' "$TMP/src.rows" &&
 		grep -P '^FAIL\tsource/struct-page\t.*page\.c:2:' "$TMP/src.rows" &&
 		grep -P '^FAIL\tsource/kmem-cache\t.*cache\.c:2:' "$TMP/src.rows" &&
+		grep -P '^FAIL\tsource/descriptor\t.*include/linux/sep\.h' "$TMP/src.rows" &&
 		! grep -q 'good\.c' "$TMP/src.rows" || { cat "$TMP/src.rows"; return 1; }
 	# An allowlist entry with a reason clears its hit; a stale one fails.
 	printf 'drivers/iommu/page.c\tpage_address(virt_to_page(t))\tfixture\n' >"$TMP/allow"
@@ -716,6 +745,7 @@ t eval_kunit_interleaved "a kernel message inside the KTAP output does not break
 t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
+t eval_memdesc "the descriptor mode must match the config: separate descriptors need the kernel's line and both KUnit cases passing"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
 t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained; failures, skips beyond KSFT_SKIPS, XPASS, cut-short and missing output fail"
 t eval_kunit_off "kunit.enable=0 on the command line: no KTAP expected; without it, missing KTAP fails"
@@ -732,4 +762,4 @@ t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"
 t benchsum "bench RUNS=n: ratio spreads over runs (pt, pages and dma layouts); bad runs and RUNS refused"
-t srccheck_catches "the source check fails planted page->lru, old API, order, struct page and kmem_cache uses"
+t srccheck_catches "the source check fails planted page->lru, old API, order, struct page, kmem_cache and descriptor-option uses"

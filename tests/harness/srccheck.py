@@ -20,6 +20,11 @@ detail"):
                get_zeroed_page, free_pages or __free_pages
   kmem-cache   in those files: no private kmem_cache (sub-page tables are
                iommu-pages fragments, accounted like every table)
+  descriptor   in the whole tree, struct ioptdesc and the option
+               IOMMU_PAGES_SEPARATE_DESC appear only in the allocator's own
+               files, drivers/iommu/Kconfig and Documentation/: so no
+               driver source differs between the overlay build and the one
+               with separate descriptors (not allowlistable)
   allowlist    every allowlist entry still matches something
 A hit is allowed only by a line of ALLOWLIST: "PATH<TAB>TEXT<TAB>REASON",
 where TEXT is a substring of the offending source line.  Comments are
@@ -27,6 +32,7 @@ ignored.  Exit status 1 if any rule failed.
 """
 import os
 import re
+import subprocess
 import sys
 
 OWN = {'drivers/iommu/iommu-pages.c', 'drivers/iommu/iommu-pages.h',
@@ -46,6 +52,8 @@ PAGE_API = re.compile(r'\bstruct\s+page\b|\b(virt_to_page|page_address|pfn_to_pa
                       r'alloc_pages_node|__get_free_pages|get_zeroed_page|'
                       r'free_pages|__free_pages|free_page)\s*\(')
 ORDER = re.compile(r'\bget_order\s*\(|\border\b')
+DESC = re.compile(r'\bioptdesc\b|IOMMU_PAGES_SEPARATE_DESC')
+DESC_OK = ('drivers/iommu/Kconfig', 'Documentation/')
 KMEM_CACHE = re.compile(r'\bkmem_cache_(create|create_usercopy|alloc|alloc_node|zalloc)\s*\(|\bKMEM_CACHE\s*\(')
 
 
@@ -91,6 +99,31 @@ def scan_files(tree):
                     files.append(rel)
     files += [f for f in DRM if os.path.exists(os.path.join(tree, f))]
     return sorted(files)
+
+
+def desc_files(tree):
+    """Files of the whole tree that name the descriptor or its option."""
+    try:
+        out = subprocess.run(['git', '-C', tree, 'grep', '-lwE',
+                              'ioptdesc|CONFIG_IOMMU_PAGES_SEPARATE_DESC|'
+                              'IOMMU_PAGES_SEPARATE_DESC'],
+                             capture_output=True, text=True, check=False)
+        if out.returncode in (0, 1) and not out.stderr:
+            return out.stdout.split()
+    except OSError:
+        pass
+    found = []
+    for root, dirs, names in os.walk(tree):
+        dirs[:] = [d for d in dirs if d != '.git']
+        for n in names:
+            path = os.path.join(root, n)
+            try:
+                with open(path, errors='replace') as f:
+                    if DESC.search(f.read()):
+                        found.append(os.path.relpath(path, tree))
+            except OSError:
+                pass
+    return found
 
 
 def main():
@@ -152,6 +185,11 @@ def main():
                 hit('struct-page', path, lines, line_of(m.start()))
             for m in KMEM_CACHE.finditer(code):
                 hit('kmem-cache', path, lines, line_of(m.start()))
+
+    hits['descriptor'] = sorted(
+        f'{p}: names struct ioptdesc or IOMMU_PAGES_SEPARATE_DESC'
+        for p in desc_files(tree)
+        if p not in OWN and not p.startswith(DESC_OK))
 
     failed = False
     for rule, h in hits.items():
