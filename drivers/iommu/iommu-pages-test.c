@@ -1408,6 +1408,10 @@ static void iommu_pages_test_desc_apart(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, desc_count(), descs);
 	KUNIT_EXPECT_EQ(test, iommu_pages_desc_bytes(), bytes);
 
+	kunit_info(test, "memory report: %ld descriptors live, %ld of them from kmalloc (before the cache), %ld bytes\n",
+		   desc_count(),
+		   atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_KMALLOC]),
+		   iommu_pages_desc_bytes());
 	/* per GiB of whole-page tables: today, here, and with 8-byte pages */
 	kunit_info(test, "memory report: descriptor %zu bytes; per GiB of tables: struct page %lu KiB, descriptors %lu KiB, 8-byte struct page + descriptor %lu KiB\n",
 		   sizeof(struct ioptdesc),
@@ -1421,53 +1425,88 @@ static struct ioptdesc *fail_desc(gfp_t gfp, int nid)
 	return NULL;
 }
 
+/* For iommu_pages_test_desc_failure: calls seen through the stubs. */
+struct desc_calls {
+	unsigned int folios;
+	unsigned int allocs;
+	unsigned int puts;
+};
+
 static struct folio *count_alloc_folio(gfp_t gfp, unsigned int order,
 				       int nid)
 {
-	*(unsigned int *)kunit_get_current_test()->priv += 1;
+	struct desc_calls *calls = kunit_get_current_test()->priv;
+
+	calls->folios++;
 	return NULL;
+}
+
+static struct ioptdesc *count_alloc_desc(gfp_t gfp, int nid)
+{
+	struct desc_calls *calls = kunit_get_current_test()->priv;
+	struct ioptdesc *iopt = kzalloc_node(sizeof(*iopt), gfp, nid);
+
+	if (iopt)
+		calls->allocs++;
+	return iopt;
+}
+
+static void count_put_desc(struct ioptdesc *iopt)
+{
+	struct desc_calls *calls = kunit_get_current_test()->priv;
+
+	calls->puts++;
+	kfree(iopt);
 }
 
 /*
  * No descriptor, no table: NULL, the counters unchanged, and the page
  * allocator never asked.  A table whose descriptor was allocated but whose
- * folio was not gives the descriptor back.
+ * folio was not gives the descriptor back, as does every free.
  */
 static void iommu_pages_test_desc_failure(struct kunit *test)
 {
 	struct counters before = snap();
 	long descs = desc_count(), bytes = iommu_pages_desc_bytes();
+	struct desc_calls calls = {};
 	struct iommu_frag_pool pool;
-	unsigned int folio_calls = 0;
 	void *virt;
 
 	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
 			     IOMMU_FRAG_MIN_SHIFT);
-	test->priv = &folio_calls;
+	test->priv = &calls;
 	kunit_activate_static_stub(test, iommu_pages_alloc_folio,
 				   count_alloc_folio);
 	kunit_activate_static_stub(test, iommu_pages_alloc_desc, fail_desc);
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, SZ_2M));
 	KUNIT_EXPECT_NULL(test, iommu_frag_alloc(&pool, GFP_ATOMIC));
-	KUNIT_EXPECT_EQ(test, folio_calls, 0);
-	kunit_deactivate_static_stub(test, iommu_pages_alloc_desc);
+	KUNIT_EXPECT_EQ(test, calls.folios, 0);
 
-	/* a descriptor, then no folio */
+	/* a descriptor, then no folio: the descriptor goes back */
+	kunit_activate_static_stub(test, iommu_pages_alloc_desc,
+				   count_alloc_desc);
+	kunit_activate_static_stub(test, iommu_pages_put_desc, count_put_desc);
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE));
 	KUNIT_EXPECT_NULL(test, iommu_frag_alloc(&pool, GFP_ATOMIC));
-	KUNIT_EXPECT_EQ(test, folio_calls, 2);
+	KUNIT_EXPECT_EQ(test, calls.folios, 2);
+	KUNIT_EXPECT_EQ(test, calls.allocs, 2);
+	KUNIT_EXPECT_EQ(test, calls.puts, 2);
 	kunit_deactivate_static_stub(test, iommu_pages_alloc_folio);
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 	EXPECT_DELTA(test, before, 0);
 	KUNIT_EXPECT_EQ(test, desc_count(), descs);
 	KUNIT_EXPECT_EQ(test, iommu_pages_desc_bytes(), bytes);
 
-	/* and both work again */
+	/* and both work again; a free puts the descriptor */
 	virt = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, virt);
 	KUNIT_EXPECT_EQ(test, desc_count() - descs, 1);
 	iommu_free_pages(virt);
+	KUNIT_EXPECT_EQ(test, calls.allocs, 3);
+	KUNIT_EXPECT_EQ(test, calls.puts, 3);
+	kunit_deactivate_static_stub(test, iommu_pages_alloc_desc);
+	kunit_deactivate_static_stub(test, iommu_pages_put_desc);
 	KUNIT_EXPECT_EQ(test, desc_count(), descs);
 	EXPECT_DELTA(test, before, 0);
 }

@@ -193,6 +193,14 @@ VISIBLE_IF_KUNIT struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid)
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_desc);
 
+/* The one free of a descriptor; KUnit counts the frees here. */
+VISIBLE_IF_KUNIT void iommu_pages_put_desc(struct ioptdesc *iopt)
+{
+	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_put_desc, iopt);
+	kfree(iopt);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_put_desc);
+
 /* Join a new folio and its descriptor: the one page word, and the back link. */
 static void iommu_pages_attach_desc(struct folio *folio, struct ioptdesc *iopt)
 {
@@ -222,7 +230,7 @@ static void iommu_pages_free_desc(struct ioptdesc *iopt, unsigned long word)
 		atomic_long_dec(&iommu_pages_descs[word & IOPTDESC_MEMDESC_KMALLOC ?
 						   IOMMU_PAGES_DESC_KMALLOC :
 						   IOMMU_PAGES_DESC_CACHE]);
-	kfree(iopt);
+	iommu_pages_put_desc(iopt);
 }
 
 /* The page word of a folio, for iommu_pages_free_desc() after the put. */
