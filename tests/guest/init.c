@@ -197,6 +197,26 @@ static long sec_pt_kb(void)
 	return field("/proc/meminfo", "SecPageTables");
 }
 
+/*
+ * With CONFIG_IOMMU_PAGES_SEPARATE_DESC: the descriptor cache's line of
+ * /proc/slabinfo ("iommu_ioptdesc <active_objs> <num_objs> <objsize> ...";
+ * SLUB counts the free objects of per-CPU slabs as active).
+ */
+static void report_descs(const char *when)
+{
+	static char buf[65536];
+	long active, total, size;
+	char *p;
+
+	if (read_file("/proc/slabinfo", buf, sizeof(buf)) < 0)
+		return;
+	p = strstr(buf, "\niommu_ioptdesc ");
+	if (!p || sscanf(p + 16, "%ld %ld %ld", &active, &total, &size) != 3)
+		return;
+	diag("descs %s: iommu_ioptdesc active=%ld of %ld, %ld bytes each (%ld kB)",
+	     when, active, total, size, active * size / 1024);
+}
+
 static void report_mem(const char *when)
 {
 	long p = iommu_pages();
@@ -204,6 +224,7 @@ static void report_mem(const char *when)
 	/* The host's memory summary reads these lines. */
 	diag("mem %s: nr_iommu_pages=%ld (%ld kB) SecPageTables=%ld kB", when,
 	     p, p < 0 ? -1 : p * (sysconf(_SC_PAGESIZE) / 1024), sec_pt_kb());
+	report_descs(when);
 }
 
 /*
