@@ -81,7 +81,9 @@ enum {
 
 #if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC)
 struct ioptdesc;
-struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid);
+struct kmem_cache;
+struct ioptdesc *iommu_pages_alloc_desc(struct kmem_cache *cache, gfp_t gfp,
+					int nid);
 void iommu_pages_put_desc(struct ioptdesc *iopt);
 long iommu_pages_desc_bytes(void);
 extern atomic_long_t iommu_pages_descs[IOMMU_PAGES_DESC_KINDS];

@@ -1365,9 +1365,9 @@ static void iommu_pages_test_desc_apart(struct kunit *test)
 	struct counters before = snap();
 	long descs = desc_count(), bytes = iommu_pages_desc_bytes();
 	struct iommu_frag_pool pool;
-	struct page snapshot[2];
+	struct page snapshot[3];
 	void *a, *b, *f1, *f2;
-	bool same[2];
+	bool same[3];
 
 	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
 			     PAGE_SHIFT - 2);
@@ -1390,6 +1390,7 @@ static void iommu_pages_test_desc_apart(struct kunit *test)
 
 	memcpy(&snapshot[0], virt_to_page(a), sizeof(struct page));
 	memcpy(&snapshot[1], virt_to_page(b), sizeof(struct page));
+	memcpy(&snapshot[2], virt_to_page(f1), sizeof(struct page));
 	iommu_pages_list_add(&list, a);
 	iommu_pages_list_add(&list, f1);
 	/* no callback runs while the pages are compared */
@@ -1397,9 +1398,12 @@ static void iommu_pages_test_desc_apart(struct kunit *test)
 	iommu_free_pages_rcu(b);
 	same[0] = !memcmp(&snapshot[0], virt_to_page(a), sizeof(struct page));
 	same[1] = !memcmp(&snapshot[1], virt_to_page(b), sizeof(struct page));
+	same[2] = !memcmp(&snapshot[2], virt_to_page(f1), sizeof(struct page));
 	rcu_read_unlock();
 	KUNIT_EXPECT_TRUE_MSG(test, same[0], "a list add wrote to struct page");
 	KUNIT_EXPECT_TRUE_MSG(test, same[1], "an RCU free wrote to struct page");
+	KUNIT_EXPECT_TRUE_MSG(test, same[2],
+			      "a fragment's list add wrote to struct page");
 
 	iommu_put_pages_list(&list);
 	iommu_free_pages(f2);
@@ -1420,8 +1424,15 @@ static void iommu_pages_test_desc_apart(struct kunit *test)
 		   (SZ_1G / PAGE_SIZE) * (8 + sizeof(struct ioptdesc)) / SZ_1K);
 }
 
-static struct ioptdesc *fail_desc(gfp_t gfp, int nid)
+/*
+ * The stubs below also catch the test thread's interrupts (a stub follows
+ * current): there they do what the real function does, uncounted.
+ */
+static struct ioptdesc *fail_desc(struct kmem_cache *cache, gfp_t gfp,
+				  int nid)
 {
+	if (!in_task())
+		return kzalloc_node(sizeof(struct ioptdesc), gfp, nid);
 	return NULL;
 }
 
@@ -1436,26 +1447,39 @@ static struct folio *count_alloc_folio(gfp_t gfp, unsigned int order,
 				       int nid)
 {
 	struct desc_calls *calls = kunit_get_current_test()->priv;
+	struct page *page;
 
+	if (!in_task()) {
+		page = alloc_pages_node(nid, gfp | __GFP_COMP, order);
+		return page ? page_folio(page) : NULL;
+	}
 	calls->folios++;
 	return NULL;
 }
 
-static struct ioptdesc *count_alloc_desc(gfp_t gfp, int nid)
+static struct ioptdesc *count_alloc_desc(struct kmem_cache *cache, gfp_t gfp,
+					 int nid)
 {
 	struct desc_calls *calls = kunit_get_current_test()->priv;
 	struct ioptdesc *iopt = kzalloc_node(sizeof(*iopt), gfp, nid);
 
-	if (iopt)
+	if (iopt && in_task())
 		calls->allocs++;
 	return iopt;
 }
 
+/* A descriptor goes only once its folio is back in the page allocator. */
 static void count_put_desc(struct ioptdesc *iopt)
 {
-	struct desc_calls *calls = kunit_get_current_test()->priv;
+	struct kunit *test = kunit_get_current_test();
+	struct desc_calls *calls = test->priv;
 
-	calls->puts++;
+	if (in_task()) {
+		calls->puts++;
+		if (iopt->iopt_folio)
+			KUNIT_EXPECT_EQ(test,
+					folio_ref_count(iopt->iopt_folio), 0);
+	}
 	kfree(iopt);
 }
 

@@ -30,6 +30,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/uaccess.h>
 #include <linux/vmstat.h>
 
 #include "iommu-pages.h"
@@ -145,7 +146,8 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_descs);
 /**
  * iommu_pages_desc_bytes() - memory taken by the separate descriptors
  *
- * Return: the bytes of slab memory that the live descriptors occupy.
+ * Return: the bytes the live descriptors take: the cache's object size
+ * each, and the kmalloc bucket size for those allocated before the cache.
  */
 VISIBLE_IF_KUNIT __maybe_unused long iommu_pages_desc_bytes(void)
 {
@@ -162,9 +164,12 @@ static int __init iommu_pages_desc_init(void)
 {
 	struct kmem_cache *cache;
 
+	/* the page word's tag bits need this alignment of both kinds */
+	BUILD_BUG_ON(ARCH_KMALLOC_MINALIGN <= IOPTDESC_MEMDESC_MASK);
 	/* not merged with other caches, so that /proc/slabinfo shows it */
-	cache = kmem_cache_create("iommu_ioptdesc", sizeof(struct ioptdesc), 0,
-				  SLAB_NO_MERGE, NULL);
+	cache = kmem_cache_create("iommu_ioptdesc", sizeof(struct ioptdesc),
+				  IOPTDESC_MEMDESC_MASK + 1, SLAB_NO_MERGE,
+				  NULL);
 	if (!cache)
 		return -ENOMEM;
 	/* pairs with the smp_load_acquire()s: the cache is set up */
@@ -176,14 +181,14 @@ static int __init iommu_pages_desc_init(void)
 early_initcall(iommu_pages_desc_init);
 
 /*
- * The one allocation of a descriptor; KUnit injects failures here.  The
- * descriptor is charged to the memcg that the table is charged to.
+ * The one allocation of a descriptor, from @cache or, while it is NULL,
+ * kmalloc; KUnit injects failures here.  The descriptor is charged to the
+ * memcg that the table is charged to.
  */
-VISIBLE_IF_KUNIT struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid)
+VISIBLE_IF_KUNIT struct ioptdesc *
+iommu_pages_alloc_desc(struct kmem_cache *cache, gfp_t gfp, int nid)
 {
-	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
-
-	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_alloc_desc, gfp, nid);
+	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_alloc_desc, cache, gfp, nid);
 	gfp &= ~(GFP_ZONEMASK | __GFP_COMP | __GFP_ZERO);
 	if (likely(cache))
 		return kmem_cache_alloc_node(cache, gfp, nid);
@@ -201,21 +206,34 @@ VISIBLE_IF_KUNIT void iommu_pages_put_desc(struct ioptdesc *iopt)
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_put_desc);
 
-/* Join a new folio and its descriptor: the one page word, and the back link. */
-static void iommu_pages_attach_desc(struct folio *folio, struct ioptdesc *iopt)
+/*
+ * A descriptor for a new table; @tag receives the type bits of its page
+ * word, which say where it came from (the cache is looked up once, so the
+ * two cannot disagree).
+ */
+static struct ioptdesc *iommu_pages_new_desc(gfp_t gfp, int nid,
+					     unsigned long *tag)
 {
-	unsigned int kind = IOMMU_PAGES_DESC_CACHE;
-	unsigned long word = (unsigned long)iopt | IOPTDESC_MEMDESC_TYPE;
+	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
 
-	/* kmem_cache_size(), not a test of the object: both are slab objects */
-	if (!smp_load_acquire(&iommu_desc_cache)) {
-		kind = IOMMU_PAGES_DESC_KMALLOC;
-		word |= IOPTDESC_MEMDESC_KMALLOC;
-	}
+	*tag = IOPTDESC_MEMDESC_TYPE | (cache ? 0 : IOPTDESC_MEMDESC_KMALLOC);
+	return iommu_pages_alloc_desc(cache, gfp, nid);
+}
+
+static unsigned int iommu_pages_desc_kind(unsigned long word)
+{
+	return word & IOPTDESC_MEMDESC_KMALLOC ? IOMMU_PAGES_DESC_KMALLOC :
+						 IOMMU_PAGES_DESC_CACHE;
+}
+
+/* Join a new folio and its descriptor: the page word and the back link. */
+static void iommu_pages_attach_desc(struct folio *folio, struct ioptdesc *iopt,
+				    unsigned long tag)
+{
 	memset(iopt, 0, sizeof(*iopt));
 	iopt->iopt_folio = folio;
-	folio->private = (void *)word;
-	atomic_long_inc(&iommu_pages_descs[kind]);
+	folio->private = (void *)((unsigned long)iopt | tag);
+	atomic_long_inc(&iommu_pages_descs[iommu_pages_desc_kind(tag)]);
 }
 
 /*
@@ -227,9 +245,7 @@ static void iommu_pages_free_desc(struct ioptdesc *iopt, unsigned long word)
 	if (!iopt)
 		return;
 	if (word)
-		atomic_long_dec(&iommu_pages_descs[word & IOPTDESC_MEMDESC_KMALLOC ?
-						   IOMMU_PAGES_DESC_KMALLOC :
-						   IOMMU_PAGES_DESC_CACHE]);
+		atomic_long_dec(&iommu_pages_descs[iommu_pages_desc_kind(word)]);
 	iommu_pages_put_desc(iopt);
 }
 
@@ -249,6 +265,7 @@ static struct ioptdesc *iommu_pages_desc_to_free(void *virt)
 	struct folio *folio = virt_to_folio(virt);
 	unsigned long word = (unsigned long)folio->private;
 	struct ioptdesc *iopt = (struct ioptdesc *)(word & ~IOPTDESC_MEMDESC_MASK);
+	struct folio *back;
 
 	if (!IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
 		return iopt;
@@ -256,22 +273,30 @@ static struct ioptdesc *iommu_pages_desc_to_free(void *virt)
 		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
 		return NULL;
 	}
+	/*
+	 * The word of a foreign page is anything: follow it only to a slab
+	 * object, and read that without trusting it.
+	 */
 	if ((word & IOPTDESC_MEMDESC_MASK & ~IOPTDESC_MEMDESC_KMALLOC) !=
-	    IOPTDESC_MEMDESC_TYPE ||
-	    !virt_addr_valid(iopt) || iopt->iopt_folio != folio) {
+	    IOPTDESC_MEMDESC_TYPE || !virt_addr_valid(iopt) ||
+	    !folio_test_slab(virt_to_folio(iopt)) ||
+	    copy_from_kernel_nofault(&back, &iopt->iopt_folio, sizeof(back)) ||
+	    back != folio) {
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return NULL;
 	}
 	return iopt;
 }
 #else
-static inline struct ioptdesc *iommu_pages_alloc_desc(gfp_t gfp, int nid)
+static inline struct ioptdesc *iommu_pages_new_desc(gfp_t gfp, int nid,
+						    unsigned long *tag)
 {
 	return NULL;
 }
 
 static inline void iommu_pages_attach_desc(struct folio *folio,
-					   struct ioptdesc *iopt)
+					   struct ioptdesc *iopt,
+					   unsigned long tag)
 {
 }
 
@@ -370,10 +395,11 @@ static void iommu_pages_free_folio(struct folio *folio)
 static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 {
 	struct ioptdesc *iopt = NULL;
+	unsigned long tag = 0;
 	struct folio *folio;
 
 	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC)) {
-		iopt = iommu_pages_alloc_desc(gfp, nid);
+		iopt = iommu_pages_new_desc(gfp, nid, &tag);
 		if (unlikely(!iopt))
 			return NULL;
 	}
@@ -383,7 +409,7 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 		iommu_pages_free_desc(iopt, 0);
 		return NULL;
 	}
-	iommu_pages_attach_desc(folio, iopt);
+	iommu_pages_attach_desc(folio, iopt, tag);
 	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
 	return folio_address(folio);

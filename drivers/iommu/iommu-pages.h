@@ -26,7 +26,8 @@
  * @iopt_rcu_rest: while the allocation waits for a grace period on behalf
  *	of a whole list, the other allocations of that list.
  * @iopt_frag_magic: IOPTDESC_FRAG_MAGIC on a page of fragments.
- * @iopt_private: overlays &struct page.private (the folio's private word).
+ * @iopt_private: overlays &struct page.private (the folio's private word;
+ *	with CONFIG_IOMMU_PAGES_SEPARATE_DESC a field of its own).
  *	On a page of fragments: the address of its tracking structure with
  *	IOPTDESC_FRAG set.  Otherwise 0, or with CONFIG_IOMMU_PAGES_DEBUG a
  *	tag of the live allocation (always even), cleared when it is freed.
@@ -42,10 +43,10 @@
  * An allocation of at most PAGE_SIZE / 2 is a fragment of a page whose
  * descriptor points to the tracking of its fragments (iommu-pages.c).
  * Only the fields not owned by the page or folio code are the allocator's
- * (the list link or rcu_head, the private word and the index word); each
- * overlaid field is pinned to the offset of the &struct page field it
- * shares by a static_assert, and the descriptor may be no larger than
- * &struct page.
+ * (the list link or rcu_head, the private word and the index word); in the
+ * overlay (the default) each overlaid field is pinned to the offset of the
+ * &struct page field it shares by a static_assert, and the descriptor may
+ * be no larger than &struct page.
  * Nothing outside drivers/iommu/iommu-pages.[ch] may look at a table's
  * &struct page or &struct folio.
  *
