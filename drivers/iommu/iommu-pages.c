@@ -151,6 +151,7 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_descs);
  */
 VISIBLE_IF_KUNIT __maybe_unused long iommu_pages_desc_bytes(void)
 {
+	/* pairs with the smp_store_release() in iommu_pages_desc_init() */
 	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
 
 	return atomic_long_read(&iommu_pages_descs[IOMMU_PAGES_DESC_CACHE]) *
@@ -214,6 +215,7 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_put_desc);
 static struct ioptdesc *iommu_pages_new_desc(gfp_t gfp, int nid,
 					     unsigned long *tag)
 {
+	/* pairs with the smp_store_release() in iommu_pages_desc_init() */
 	struct kmem_cache *cache = smp_load_acquire(&iommu_desc_cache);
 
 	*tag = IOPTDESC_MEMDESC_TYPE | (cache ? 0 : IOPTDESC_MEMDESC_KMALLOC);
@@ -897,7 +899,9 @@ static void __iommu_free_pages(void *virt, bool rcu)
 		return;
 	}
 	iopt = iommu_pages_desc_to_free(virt);
-	if (!iopt)
+	/* only the debug checks of separate descriptors find none */
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC) &&
+	    IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) && !iopt)
 		return;
 	if (iommu_pages_is_frag(iopt)) {
 		iommu_frag_free(iommu_frag_page_of(iopt), virt, rcu);
