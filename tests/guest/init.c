@@ -199,8 +199,10 @@ static long sec_pt_kb(void)
 
 /*
  * With CONFIG_IOMMU_PAGES_SEPARATE_DESC: the descriptor cache's line of
- * /proc/slabinfo ("iommu_ioptdesc <active_objs> <num_objs> <objsize> ...";
- * SLUB counts the free objects of per-CPU slabs as active).
+ * /proc/slabinfo ("iommu_ioptdesc <active_objs> <num_objs> <objsize> ...").
+ * It is the slab's view, not the live count (the KUnit report has that):
+ * SLUB counts the free objects of per-CPU slabs as active, and with KASAN
+ * the objects in its quarantine; the size includes debug metadata.
  */
 static void report_descs(const char *when)
 {
@@ -213,7 +215,7 @@ static void report_descs(const char *when)
 	p = strstr(buf, "\niommu_ioptdesc ");
 	if (!p || sscanf(p + 16, "%ld %ld %ld", &active, &total, &size) != 3)
 		return;
-	diag("descs %s: iommu_ioptdesc active=%ld of %ld, %ld bytes each (%ld kB)",
+	diag("descs %s: slabinfo iommu_ioptdesc active=%ld of %ld, %ld bytes each (%ld kB; slab view)",
 	     when, active, total, size, active * size / 1024);
 }
 
