@@ -213,10 +213,21 @@ struct report_log {
 	const void *last;
 };
 
+/*
+ * A static stub follows current, so it also fires in an interrupt that
+ * lands on the test thread (a DMA completion freeing tables, say).  There
+ * every stub below does what the real function does, and counts nothing.
+ */
 static void record_report(enum iommu_pages_misuse what, const void *virt)
 {
 	struct report_log *log = kunit_get_current_test()->priv;
 
+	if (!in_task()) {
+		/* not the test's misuse: a real one, which must fail the boot */
+		pr_err("BUG: iommu-pages misuse %d of %p in an interrupt\n",
+		       what, virt);
+		return;
+	}
 	log->count[what]++;
 	log->last = virt;
 }
@@ -244,7 +255,12 @@ static void iommu_pages_test_refusals(struct kunit *test)
 
 static struct folio *fail_alloc(gfp_t gfp, unsigned int order, int nid)
 {
-	return NULL;
+	struct page *page;
+
+	if (in_task())
+		return NULL;
+	page = alloc_pages_node(nid, gfp | __GFP_COMP, order);
+	return page ? page_folio(page) : NULL;
 }
 
 static void iommu_pages_test_alloc_failure(struct kunit *test)
@@ -272,6 +288,24 @@ static void iommu_pages_test_alloc_failure(struct kunit *test)
 	EXPECT_DELTA(test, before, 0);
 }
 
+/* The folio that hold_put() kept from the page allocator. */
+static struct folio *held_folio;
+
+/*
+ * A put that drops the last reference but keeps the memory: between a free
+ * and the double free that follows, nobody else can be handed the pages
+ * (a second free of someone else's live table would free it for real).
+ */
+static void hold_put(struct folio *folio)
+{
+	if (!in_task() || held_folio) {
+		folio_put(folio);
+		return;
+	}
+	held_folio = folio;
+	folio_ref_dec(folio);
+}
+
 static void iommu_pages_test_debug_double_free(struct kunit *test)
 {
 	struct report_log log = {};
@@ -286,7 +320,12 @@ static void iommu_pages_test_debug_double_free(struct kunit *test)
 	before = snap();
 	virt = iommu_alloc_pages_sz(GFP_KERNEL, 2 * PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, virt);
+	held_folio = NULL;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, hold_put);
 	iommu_free_pages(virt);
+	kunit_deactivate_static_stub(test, iommu_pages_put_folio);
+	KUNIT_ASSERT_PTR_EQ(test, held_folio, virt_to_folio(virt));
+	KUNIT_EXPECT_EQ(test, folio_ref_count(held_folio), 0);
 	EXPECT_DELTA(test, before, 0);
 	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 0);
 
@@ -295,6 +334,11 @@ static void iommu_pages_test_debug_double_free(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 0);
 	KUNIT_EXPECT_PTR_EQ(test, log.last, (const void *)virt);
 	EXPECT_DELTA(test, before, 0);
+
+	/* now give the pages back */
+	folio_set_count(held_folio, 1);
+	folio_put(held_folio);
+	held_folio = NULL;
 }
 
 static void iommu_pages_test_debug_foreign_free(struct kunit *test)
@@ -342,6 +386,10 @@ static void check_poison_and_put(struct folio *folio)
 {
 	struct kunit *test = kunit_get_current_test();
 
+	if (!in_task()) {
+		folio_put(folio);
+		return;
+	}
 	KUNIT_EXPECT_NULL_MSG(test, memchr_inv(folio_address(folio),
 					       IOMMU_PAGES_POISON,
 					       folio_size(folio)),
@@ -397,8 +445,16 @@ static void count_put(struct folio *folio)
 {
 	struct kunit *test = kunit_get_current_test();
 
-	*(unsigned int *)test->priv += 1;
+	if (in_task())
+		*(unsigned int *)test->priv += 1;
 	folio_put(folio);
+}
+
+/* Until every callback, and every callback they queue, has run. */
+static void rcu_drain(void)
+{
+	rcu_barrier();
+	rcu_barrier();
 }
 
 static unsigned int frag_size_of(size_t size)
@@ -551,6 +607,7 @@ static void iommu_pages_test_frag_lists(struct kunit *test)
 	struct counters before = snap();
 	void *f[3], *p;
 	unsigned int i;
+	long held;
 
 	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
 			     shift);
@@ -578,6 +635,32 @@ static void iommu_pages_test_frag_lists(struct kunit *test)
 	EXPECT_DELTA(test, before, 1 + 2);
 	iommu_put_pages_list(&a);
 	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&a));
+	EXPECT_DELTA(test, before, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+
+	/*
+	 * Fragments spliced into an empty list keep their chain; a list of
+	 * fragments only goes after a grace period, counted until then.
+	 */
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i] = iommu_frag_alloc(&pool, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f[i]);
+	}
+	iommu_pages_list_add(&b, f[0]);
+	iommu_pages_list_add(&b, f[1]);
+	iommu_pages_list_splice(&b, &a);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&b));
+	KUNIT_EXPECT_PTR_EQ(test, a.frags, f[0]);
+	KUNIT_EXPECT_PTR_EQ(test, a.frags_tail, f[1]);
+	iommu_pages_list_add(&a, f[2]);
+	KUNIT_EXPECT_PTR_EQ(test, a.frags_tail, f[2]);
+	rcu_read_lock();
+	iommu_put_pages_list_rcu(&a);
+	held = snap().iommu - before.iommu;
+	rcu_read_unlock();
+	KUNIT_EXPECT_EQ(test, held, 1);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&a));
+	rcu_drain();
 	EXPECT_DELTA(test, before, 0);
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 }
@@ -721,13 +804,6 @@ static void iommu_pages_test_frag_misuse(struct kunit *test)
 	EXPECT_DELTA(test, before, 0);
 }
 
-/* Until every callback, and every callback they queue, has run. */
-static void rcu_drain(void)
-{
-	rcu_barrier();
-	rcu_barrier();
-}
-
 /*
  * A reader inside rcu_read_lock() keeps reading a table freed with
  * iommu_free_pages_rcu() until it unlocks; only then do the counters drop
@@ -794,7 +870,7 @@ static void probe_put(struct folio *folio)
 {
 	struct batch_probe *p = kunit_get_current_test()->priv;
 
-	if (!p->puts++)
+	if (in_task() && !p->puts++)
 		p->first_delta = snap().iommu - p->before.iommu;
 	folio_put(folio);
 }
