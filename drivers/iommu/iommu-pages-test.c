@@ -859,6 +859,54 @@ static void iommu_pages_test_rcu_free(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 }
 
+/*
+ * A table put on a list while its RCU free is pending would have its
+ * queued rcu_head overwritten by the list link: the debug checks report
+ * it and leave it off the list, and the grace period then frees it.
+ * Memory from elsewhere is refused the same way; a live table is added.
+ */
+static void iommu_pages_test_debug_list_add(struct kunit *test)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct counters before = snap();
+	struct report_log log = {};
+	struct page *page;
+	void *virt;
+
+	if (!IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		kunit_skip(test, "needs CONFIG_IOMMU_PAGES_DEBUG");
+	test->priv = &log;
+	kunit_activate_static_stub(test, iommu_pages_report, record_report);
+	virt = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	/* the callback cannot run before the add */
+	rcu_read_lock();
+	iommu_free_pages_rcu(virt);
+	iommu_pages_list_add(&list, virt);
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 1);
+	KUNIT_EXPECT_PTR_EQ(test, log.last, (const void *)virt);
+	rcu_drain();
+	EXPECT_DELTA(test, before, 0);
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	iommu_pages_list_add(&list, page_address(page));
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 2);
+	__free_page(page);
+
+	virt = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	iommu_pages_list_add(&list, virt);
+	KUNIT_EXPECT_FALSE(test, iommu_pages_list_empty(&list));
+	iommu_put_pages_list(&list);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 2);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 0);
+	EXPECT_DELTA(test, before, 0);
+}
+
 /* For iommu_pages_test_batches: the counter when the first folio goes. */
 struct batch_probe {
 	struct counters before;
@@ -1632,6 +1680,7 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_misuse),
 	KUNIT_CASE(iommu_pages_test_rcu_free),
 	KUNIT_CASE(iommu_pages_test_rcu_list),
+	KUNIT_CASE(iommu_pages_test_debug_list_add),
 	KUNIT_CASE(iommu_pages_test_batches),
 	KUNIT_CASE(iommu_pages_test_irq_contexts),
 	KUNIT_CASE(iommu_pages_test_desc_apart),

@@ -343,12 +343,13 @@ static void iommu_pages_debug_alloc(struct folio *folio)
 }
 
 /*
- * Returns true if the folio allocation at @virt may be freed, and clears
- * its tag; reports and returns false if not.  Memory already back in the
- * page allocator (no references) is a double free; memory without the tag
- * of a live allocation at @virt is foreign.
+ * Returns true if @virt is the start of a live folio allocation; reports
+ * and returns false if not.  Memory already back in the page allocator (no
+ * references) is a double free; memory without the tag of a live
+ * allocation at @virt (never allocated here, or freed, also while it waits
+ * for a grace period) is foreign.
  */
-static bool iommu_pages_debug_free(void *virt)
+static bool iommu_pages_debug_check(void *virt)
 {
 	struct ioptdesc *iopt;
 	struct folio *folio;
@@ -368,7 +369,15 @@ static bool iommu_pages_debug_free(void *virt)
 		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
 		return false;
 	}
-	iopt->iopt_private = 0;
+	return true;
+}
+
+/* As iommu_pages_debug_check(); a live allocation's tag is cleared. */
+static bool iommu_pages_debug_free(void *virt)
+{
+	if (!iommu_pages_debug_check(virt))
+		return false;
+	virt_to_ioptdesc(virt)->iopt_private = 0;
 	return true;
 }
 #else
@@ -886,6 +895,37 @@ static void iommu_pages_rcu_cb(struct rcu_head *head)
 	}
 	iommu_pages_bench_end(t0, IOMMU_PAGES_BENCH_RCU_CB);
 }
+
+#ifdef CONFIG_IOMMU_PAGES_DEBUG
+/**
+ * iommu_pages_list_add_check() - debug check of memory put on a list
+ * @virt: what iommu_pages_list_add() was given
+ *
+ * With CONFIG_IOMMU_PAGES_DEBUG iommu_pages_list_add() asks this first, as
+ * a free would: memory that is not a live iommu-pages allocation is
+ * reported and stays off the list.  That includes a table freed with
+ * iommu_free_pages_rcu() whose grace period is still running, whose
+ * rcu_head the list link would overwrite.  A fragment passes: its link is
+ * a slot of its page's tracking, and its free checks it.
+ *
+ * Return: true if @virt may go on a list.
+ */
+bool iommu_pages_list_add_check(void *virt)
+{
+	struct ioptdesc *iopt;
+
+	if (!virt_addr_valid(virt)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		return false;
+	}
+	iopt = iommu_pages_desc_to_free(virt);
+	/* a separate descriptor's word was checked, and may lead nowhere */
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC) && !iopt)
+		return false;
+	return iommu_pages_is_frag(iopt) || iommu_pages_debug_check(virt);
+}
+EXPORT_SYMBOL_GPL(iommu_pages_list_add_check);
+#endif
 
 /* Both frees: the checks, then at once or (@rcu) after a grace period. */
 static void __iommu_free_pages(void *virt, bool rcu)

@@ -188,6 +188,7 @@ void iommu_free_pages_rcu(void *virt);
 void iommu_put_pages_list(struct iommu_pages_list *list);
 void iommu_put_pages_list_rcu(struct iommu_pages_list *list);
 void iommu_pages_list_add_frag(struct iommu_pages_list *list, void *virt);
+bool iommu_pages_list_add_check(void *virt);
 void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
 				   struct iommu_pages_list *to);
 
@@ -213,12 +214,18 @@ static inline void *iommu_alloc_pages_sz(gfp_t gfp, size_t size)
  * Links the allocation through its descriptor (a fragment through the
  * tracking of its page), never through the memory itself, which the IOMMU
  * may still walk until the flush: never allocates, safe in atomic context.
- * An allocation may be on one list at a time.
+ * An allocation may be on one list at a time.  With CONFIG_IOMMU_PAGES_DEBUG,
+ * memory that is not a live allocation is reported and not added.
  */
 static inline void iommu_pages_list_add(struct iommu_pages_list *list,
 					void *virt)
 {
-	struct ioptdesc *iopt = virt_to_ioptdesc(virt);
+	struct ioptdesc *iopt;
+
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) &&
+	    !iommu_pages_list_add_check(virt))
+		return;
+	iopt = virt_to_ioptdesc(virt);
 
 	if (unlikely(iopt->iopt_private & IOPTDESC_FRAG))
 		iommu_pages_list_add_frag(list, virt);
