@@ -211,6 +211,7 @@ static void iommu_pages_test_atomic(struct kunit *test)
 struct report_log {
 	unsigned int count[IOMMU_PAGES_FOREIGN_FREE + 1];
 	const void *last;
+	unsigned int irqs_off;	/* reports made with interrupts disabled */
 };
 
 /*
@@ -230,6 +231,9 @@ static void record_report(enum iommu_pages_misuse what, const void *virt)
 	}
 	log->count[what]++;
 	log->last = virt;
+	/* in the test thread, only a held pool lock disables interrupts */
+	if (irqs_disabled())
+		log->irqs_off++;
 }
 
 static void iommu_pages_test_refusals(struct kunit *test)
@@ -799,6 +803,8 @@ static void iommu_pages_test_frag_misuse(struct kunit *test)
 	iommu_free_pages_rcu(b);
 	iommu_free_pages_rcu(b);
 	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 2);
+	/* reported after the pool lock was dropped */
+	KUNIT_EXPECT_EQ(test, log.irqs_off, 0);
 	EXPECT_DELTA(test, before, 1);
 	rcu_barrier();
 	EXPECT_DELTA(test, before, 0);

@@ -699,19 +699,22 @@ static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 /*
  * Check a fragment before it is freed: the address must be the start of a
  * live fragment that is not already waiting for a grace period.  Called
- * with the pool lock held; returns the fragment's bit, or 0 (reported).
+ * with the pool lock held; returns the fragment's bit, or 0 with @what set
+ * to the misuse, which the caller reports once the lock is dropped (a
+ * report prints a stack and must not hold up the pool's other users).
  */
 static unsigned long iommu_frag_check_locked(struct iommu_frag_page *fp,
-					     void *virt)
+					     void *virt,
+					     enum iommu_pages_misuse *what)
 {
 	unsigned long bit = BIT(iommu_frag_index(fp, virt));
 
 	if (!IS_ALIGNED((unsigned long)virt, BIT(fp->pool->shift))) {
-		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, virt);
+		*what = IOMMU_PAGES_FOREIGN_FREE;
 		return 0;
 	}
 	if (!(fp->used & bit) || ((fp->rcu_wait | fp->rcu_next) & bit)) {
-		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, virt);
+		*what = IOMMU_PAGES_DOUBLE_FREE;
 		return 0;
 	}
 	return bit;
@@ -747,10 +750,11 @@ static void iommu_frag_free(struct iommu_frag_page *fp, void *virt, bool rcu)
 {
 	struct iommu_frag_pool *pool = fp->pool;
 	bool release = false, queue = false;
+	enum iommu_pages_misuse what;
 	unsigned long flags, bit;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	bit = iommu_frag_check_locked(fp, virt);
+	bit = iommu_frag_check_locked(fp, virt, &what);
 	if (bit && !rcu) {
 		release = iommu_frag_put_locked(fp, bit);
 	} else if (bit && !fp->rcu_wait) {
@@ -760,6 +764,8 @@ static void iommu_frag_free(struct iommu_frag_page *fp, void *virt, bool rcu)
 		fp->rcu_next |= bit;
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
+	if (!bit)
+		iommu_pages_report(what, virt);
 	if (queue)
 		call_rcu(&fp->rcu, iommu_frag_rcu_cb);
 	if (release)
