@@ -1121,6 +1121,8 @@ static long report_pages(struct kunit *test, enum io_pgtable_fmt fmt,
 
 	iommu_pages_whole_only = whole;
 	before = snap();
+	/* io-pgtable-arm's own tables, whatever this boot builds them with. */
+	cfg.impl = IO_PGTABLE_IMPL_CLASSIC;
 	ops = alloc_io_pgtable_ops(fmt, &cfg, &cfg);
 	if (!ops) {
 		iommu_pages_whole_only = false;

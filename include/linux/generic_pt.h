@@ -23,27 +23,50 @@ struct pt_iommu;
  * @PT_FLAG_DIRTY: leaves are made so that the IOMMU records writes
  *	(ARM stage 1 DBM); read_and_clear_dirty() is refused without it on
  *	formats that need it
+ * @PT_FLAG_SPLIT: an unmap that covers part of a leaf replaces the leaf by
+ *	a table of smaller leaves and unmaps only what was asked, as
+ *	io-pgtable-arm does; without it such a leaf is unmapped whole when it
+ *	starts at the unmap's cursor, and unmap stops at one that starts
+ *	before. Only formats with one leaf size per level (ARM) take it.
  */
 enum pt_iommu_flags {
 	PT_FLAG_INCOHERENT = 1 << 0,
 	PT_FLAG_DIRTY = 1 << 1,
+	PT_FLAG_SPLIT = 1 << 2,
 };
 
 /**
  * struct pt_iommu_driver_ops - What the library asks of the IOMMU driver
  * @flush_walk: invalidate every cached translation and walk-cache entry for
  *	[iova, iova + size) and wait for it. Called by map when it replaces an
- *	empty table by a leaf, before the table is freed. Without it such a
- *	map fails with -EEXIST.
+ *	empty table by a leaf, before the table is freed, and after a failed
+ *	map removed the leaves it had written. Without it such a map fails
+ *	with -EEXIST.
  * @change_top: a format whose top level grows (AMD v1) calls this, under
  *	@pt_iommu.top_lock and before any map can use the new top, so that the
  *	driver points the hardware at @top_pa with @top_level + 1 levels.
+ * @leaves_unmapped: optional. Unmap calls it for every run of @count leaves
+ *	of 1 << @lg2 bytes from @iova it cleared, with the caller's @gather
+ *	(possibly NULL), and then leaves the gather's range to the driver.
+ *	This is io-pgtable's tlb_add_page().
+ * @table_unlinked: optional. Unmap calls it for every table it unlinks,
+ *	which covered [@iova, @iova + @size); when it returns, no walk cache
+ *	may hold the table. The library then frees such tables itself, after
+ *	an RCU grace period, instead of putting them on the gather's freelist,
+ *	and unlinks emptied tables also when unmap is given no gather. This is
+ *	io-pgtable's tlb_flush_walk() before a table is freed.
  */
 struct pt_iommu_driver_ops {
 	void (*flush_walk)(struct pt_iommu *pt, unsigned long iova,
 			   size_t size);
 	void (*change_top)(struct pt_iommu *pt, phys_addr_t top_pa,
 			   unsigned int top_level);
+	void (*leaves_unmapped)(struct pt_iommu *pt,
+				struct iommu_iotlb_gather *gather,
+				unsigned long iova, unsigned int lg2,
+				size_t count);
+	void (*table_unlinked)(struct pt_iommu *pt, unsigned long iova,
+			       size_t size);
 };
 
 /**
@@ -53,9 +76,10 @@ struct pt_iommu_driver_ops {
  *	what it mapped to *@mapped. On error nothing stays mapped by this call.
  * @unmap_pages: unmap from @iova for @pgsize * @pgcount bytes; returns the
  *	bytes unmapped, stopping at a hole or inside a leaf that starts before
- *	the cursor (a leaf is never split; one starting at the cursor is unmapped
- *	whole). Tables it emptied go on @gather's freelist and the range is added
- *	to @gather.
+ *	the cursor (one starting at the cursor is unmapped whole; with
+ *	PT_FLAG_SPLIT both are split instead). Tables it emptied go on
+ *	@gather's freelist and the range is added to @gather, unless the driver
+ *	takes them (&pt_iommu_driver_ops).
  * @iova_to_phys: translate @iova, 0 if unmapped
  * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
  *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR

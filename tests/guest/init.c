@@ -219,6 +219,22 @@ static void report_descs(const char *when)
 	     when, active, total, size, active * size / 1024);
 }
 
+/*
+ * How many io-pgtable LPAE tables generic_pt built are alive (a kernel with
+ * CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT): after DMA, the device's domain
+ * is one of them exactly when io_pgtable_arm.generic_pt=1.
+ */
+static void report_pt(const char *when)
+{
+	char buf[32];
+	long n;
+
+	if (read_file("/sys/module/io_pgtable_arm_pt/parameters/live_tables",
+		      buf, sizeof(buf)) < 0 || sscanf(buf, "%ld", &n) != 1)
+		return;
+	diag("generic_pt %s: %ld live io-pgtable LPAE tables", when, n);
+}
+
 static void report_mem(const char *when)
 {
 	long p = iommu_pages();
@@ -942,6 +958,7 @@ int main(void)
 		       "counters_readable");
 		dma_workload("dma_integrity", mib, rounds, seed);
 		report_mem("after DMA");
+		report_pt("after DMA");
 		if (lifecycle)
 			test_lifecycle(mib, seed);
 	}

@@ -189,6 +189,31 @@ def judge_memdesc(j, lines, cfg):
             'descriptors apart from struct page; ' + ', '.join(MEMDESC_CASES) + ' passed')
 
 
+PT_PARAM = re.compile(r'[Cc]ommand line:.*\bio_pgtable_arm\.generic_pt=(1|y|Y)\b')
+PT_LIVE = re.compile(r'^init\| # generic_pt after DMA: (\d+) live io-pgtable LPAE tables')
+
+
+def judge_generic_pt(j, lines, cfg):
+    """Which code built the device's io-pgtable: the kernel's count of the
+    LPAE tables generic_pt built, read by the init after DMA (the device's
+    domain is alive then), must be positive with io_pgtable_arm.generic_pt=1
+    and zero without it."""
+    if not config_on(cfg, 'IOMMU_IO_PGTABLE_LPAE_GENERIC_PT'):
+        return
+    want = any(PT_PARAM.search(l) for l in lines)
+    live = [int(m.group(1)) for m in map(PT_LIVE.search, lines) if m]
+    if not live:
+        j.check('generic_pt', False, 'no "generic_pt after DMA" count from the init')
+    elif want:
+        j.check('generic_pt', live[-1] > 0,
+                f'{live[-1]} live LPAE tables built by generic_pt after DMA, the device\'s domain among them'
+                if live[-1] else 'io_pgtable_arm.generic_pt=1, yet no table built by generic_pt is alive after DMA')
+    else:
+        j.check('generic_pt', live[-1] == 0,
+                'io-pgtable-arm built every table' if not live[-1] else
+                f'{live[-1]} tables built by generic_pt without io_pgtable_arm.generic_pt=1')
+
+
 def judge_kunit(j, lines, kunit_py):
     kern = []
     for l in lines:
@@ -347,6 +372,7 @@ def main():
             judge_kunit(j, lines, a.kunit_py)
     judge_selftests(j, lines, a.config)
     judge_memdesc(j, lines, a.config)
+    judge_generic_pt(j, lines, a.config)
     judge_init(j, lines)
     judge_kselftests(j, lines, a.ksft_skips)
 

@@ -256,6 +256,28 @@ t_eval_memdesc() {
 	grep -qP '^PASS\tfx/memdesc\t' "$TMP/rows" || { cat "$TMP/rows"; return 1; }
 }
 
+# Which code built the device's io-pgtable: the init's count after DMA must
+# be positive with io_pgtable_arm.generic_pt=1 and zero without it.
+t_eval_generic_pt() {
+	local l='init| # generic_pt after DMA: 2 live io-pgtable LPAE tables'
+	cp "$FIX/x86_64.config" "$TMP/pt.config"
+	printf 'CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT=y\n' >>"$TMP/pt.config"
+	judge "$FIX/vtd-strict.console.log" "$TMP/pt.config"
+	expect_fail $? generic_pt 'no "generic_pt after DMA" count' || return 1
+	plant "$l" 368
+	judge "$TMP/planted.log" "$TMP/pt.config"
+	expect_fail $? generic_pt '2 tables built by generic_pt without' || return 1
+	sed -i '2s/\r\{0,1\}$/ io_pgtable_arm.generic_pt=1\r/' "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/pt.config" || { cat "$TMP/rows"; return 1; }
+	grep -qP '^PASS\tfx/generic_pt\t2 live LPAE tables' "$TMP/rows" || { cat "$TMP/rows"; return 1; }
+	sed -i 's/after DMA: 2 live/after DMA: 0 live/' "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/pt.config"
+	expect_fail $? generic_pt 'yet no table built by generic_pt' || return 1
+	# without the option the row is not judged
+	judge "$TMP/planted.log" "$FIX/x86_64.config" || { cat "$TMP/rows"; return 1; }
+	! grep -qP '\tfx/generic_pt\t' "$TMP/rows"
+}
+
 t_eval_selftest_fail() {
 	printf 'CONFIG_IOMMU_IO_PGTABLE_LPAE_SELFTEST=y\n' >"$TMP/lpae.config"
 	plant '[    3.000000] arm-lpae io-pgtable: selftest: completed with 100 PASS 2 FAIL' 100
@@ -745,6 +767,7 @@ t eval_kunit_interleaved "a kernel message inside the KTAP output does not break
 t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
+t eval_generic_pt "the io-pgtable implementation the boot asked for must be the one whose tables are alive after DMA"
 t eval_memdesc "the descriptor mode must match the config: separate descriptors need the kernel's line and both KUnit cases passing"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
 t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained; failures, skips beyond KSFT_SKIPS, XPASS, cut-short and missing output fail"

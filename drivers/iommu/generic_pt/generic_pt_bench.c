@@ -303,6 +303,7 @@ static void bench_lpae(struct kunit *test)
 		.oas = 48,
 		.coherent_walk = true,
 		.tlb = pt_old_tlb_ops(),
+		.impl = IO_PGTABLE_IMPL_CLASSIC,
 	};
 	struct bench_impl impl[2] = {};
 

@@ -3,6 +3,8 @@
  * Format-independent part of the generic page table library: table memory
  * (through iommu-pages) and cache maintenance for incoherent walkers.
  */
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/generic_pt.h>
@@ -35,9 +37,11 @@ static bool pt_use_dma_api(struct pt_iommu *pt)
  */
 void *pt_table_alloc(struct pt_iommu *pt, size_t size, gfp_t gfp)
 {
-	void *table = iommu_alloc_pages_node_sz(pt->nid, gfp, size);
+	void *table;
 	dma_addr_t dma;
 
+	KUNIT_STATIC_STUB_REDIRECT(pt_table_alloc, pt, size, gfp);
+	table = iommu_alloc_pages_node_sz(pt->nid, gfp, size);
 	if (!table || !(pt->flags & PT_FLAG_INCOHERENT))
 		return table;
 
@@ -61,6 +65,7 @@ err_free:
 	iommu_free_pages(table);
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(pt_table_alloc);
 
 /**
  * pt_table_release() - Undo pt_table_alloc()'s DMA mapping

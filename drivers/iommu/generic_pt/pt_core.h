@@ -57,7 +57,7 @@ static void PT_FN(collect)(const struct PT_TABLE *t, u64 *table, unsigned int le
 			PT_FN(collect)(t, PT_FN(table_va)(t, pte), level - 1,
 				       top_level, list);
 	}
-	pt_table_release(pt, table, PT_FN(table_size)(t, level, top_level));
+	pt_table_release(pt, table, PT_FN(alloc_size)(t, level, top_level));
 	iommu_pages_list_add(list, table);
 }
 
@@ -88,14 +88,48 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 
 static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 					  unsigned long iova, size_t len,
-					  struct iommu_pages_list *free);
+					  struct iommu_pages_list *free,
+					  struct iommu_iotlb_gather *gather,
+					  bool report);
+
+/*
+ * An incoherent walker can only use a table entry once it is cleaned to
+ * memory, and a map must not return before the walker can see every table
+ * on its path. The thread that installs an entry cleans it, but another
+ * thread can find the entry first (or lose the race to install one) and go
+ * on. So every thread that goes through a table entry of an incoherent table
+ * makes sure it was cleaned: the format's software bit PT_FMT_SYNCED says it
+ * was; without one, the entry is cleaned each time.
+ */
+static noinline void PT_FN(sync_table_entry)(struct PT_TABLE *t, u64 *ptep,
+					     u64 pte)
+{
+	pt_table_sync(&t->iommu, ptep, sizeof(*ptep));
+#ifdef PT_FMT_SYNCED
+	/* Fails only if the entry changed; its writer cleans it then. */
+	try_cmpxchg64(ptep, &pte, pte | PT_FMT_SYNCED);
+#endif
+}
+
+static __always_inline void PT_FN(table_seen)(struct PT_TABLE *t, u64 *ptep,
+					      u64 pte)
+{
+	if (likely(!(t->iommu.flags & PT_FLAG_INCOHERENT)))
+		return;
+#ifdef PT_FMT_SYNCED
+	if (pte & PT_FMT_SYNCED)
+		return;
+#endif
+	PT_FN(sync_table_entry)(t, ptep, pte);
+}
 
 /*
  * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
  * maps of disjoint ranges may race here: the loser frees its table and uses
  * the winner's. Returns the entry *@ptep now holds (the new table, or what
  * the winner put there, which the caller checks is a table), or 0 when
- * there was no memory.
+ * there was no memory. Either way a table entry returned was cleaned for an
+ * incoherent walker.
  */
 static noinline u64 PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep,
 				     unsigned int level, gfp_t gfp)
@@ -111,9 +145,10 @@ static noinline u64 PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep,
 	/* A successful cmpxchg is fully ordered: the zeroed table first. */
 	if (!try_cmpxchg64(ptep, &old, new)) {
 		pt_table_free(pt, table, size);
-		return old;
+		new = old;
 	}
-	pt_sync(pt, ptep, sizeof(*ptep));
+	if (pt_fmt_is_table(t, level, new))
+		PT_FN(table_seen)(t, ptep, new);
 	return new;
 }
 
@@ -309,6 +344,8 @@ down:
 				ret = -ENOMEM;
 				goto err;
 			}
+		} else if (pt_fmt_is_table(t, level, pte)) {
+			PT_FN(table_seen)(t, &table[idx], pte);
 		}
 		if (!pt_fmt_is_table(t, level, pte)) {
 			ret = -EEXIST;
@@ -320,26 +357,88 @@ down:
 	return 0;
 
 err:
-	/* Leave nothing mapped by this call; the tables stay for reuse. */
-	if (done)
-		PT_FN(unmap_range)(t, start, done, NULL);
+	/*
+	 * Leave nothing mapped by this call; the tables stay for reuse. The
+	 * walker may have cached a leaf written here: a driver that can flush
+	 * does, as the caller adds nothing to invalidate for a failed map.
+	 */
+	if (done) {
+		PT_FN(unmap_range)(t, start, done, NULL, NULL, false);
+		if (pt->driver_ops && pt->driver_ops->flush_walk)
+			pt->driver_ops->flush_walk(pt, start, done);
+	}
 	return ret;
+}
+
+#ifdef PT_FMT_SPLIT
+/*
+ * Replace the leaf *@ptep at @level by a table of leaves one level down
+ * that translate the same, so that an unmap can take part of it. The walker
+ * finds the leaf or the table, never a hole. Returns the table entry now in
+ * *@ptep (also when a concurrent unmap of another part split it first), or
+ * 0: no memory, or the leaf went away.
+ */
+static noinline u64 PT_FN(split)(struct PT_TABLE *t, u64 *ptep, u64 pte,
+				 unsigned int level)
+{
+	struct pt_iommu *pt = &t->iommu;
+	unsigned int lg2 = pt_fmt_va_lg2(t, level - 1);
+	unsigned int i, n = 1U << pt_fmt_items_lg2(t, level - 1, false);
+	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
+	u64 attrs = pt_fmt_leaf_attrs(t, level, pte);
+	u64 pa = pt_fmt_leaf_pa(t, level, pte);
+	u64 *table, new, old = pte;
+
+	table = pt_table_alloc(pt, size, GFP_ATOMIC);
+	if (!table)
+		return 0;
+	for (i = 0; i < n; i++)
+		table[i] = pt_fmt_leaf_entry(t, level - 1, pa + ((u64)i << lg2),
+					     lg2, attrs);
+	pt_sync(pt, table, size);
+	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
+	if (!try_cmpxchg64(ptep, &old, new)) {
+		pt_table_free(pt, table, size);
+		if (!old || !pt_fmt_is_table(t, level, old))
+			return 0;
+		new = old;
+	}
+	PT_FN(table_seen)(t, ptep, new);
+	return new;
+}
+#endif
+
+/* Tell the driver which leaves an unmap cleared (driver_ops.leaves_unmapped). */
+static __always_inline void PT_FN(report)(struct PT_TABLE *t,
+					  struct iommu_iotlb_gather *gather,
+					  unsigned long iova, unsigned int lg2,
+					  size_t count)
+{
+	struct pt_iommu *pt = &t->iommu;
+
+	pt->driver_ops->leaves_unmapped(pt, gather, iova, lg2, count);
 }
 
 /*
  * Unmap from @iova until @len bytes are gone, a hole, or a leaf starting
- * before the cursor. Tables whose whole range this call unmapped are
- * unlinked and put on @free (left in place when @free is NULL).
+ * before the cursor (which PT_FLAG_SPLIT splits instead, as it does a leaf
+ * at the cursor larger than what is left). Tables whose whole range this
+ * call unmapped are unlinked and put on @free (left in place when @free is
+ * NULL). With @report, every run of leaves cleared goes to the driver's
+ * leaves_unmapped() with @gather.
  */
 static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 					  unsigned long iova, size_t len,
-					  struct iommu_pages_list *free)
+					  struct iommu_pages_list *free,
+					  struct iommu_iotlb_gather *gather,
+					  bool report)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
 	const unsigned int top_level = pt_top_level(top);
 	struct pt_iommu *pt = &t->iommu;
 	unsigned int level = top_level;
 	u64 *tables[PT_MAX_LEVELS] __uninitialized;
+	const bool split = pt->flags & PT_FLAG_SPLIT;
 	unsigned long start = iova;
 	size_t done = 0;
 
@@ -349,7 +448,9 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		unsigned int shift = pt_fmt_va_lg2(t, level);
 		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
 		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
-		unsigned int first = idx;
+		unsigned int first = idx, run_lg2 = 0;
+		unsigned long run_iova = 0;
+		size_t run_count = 0;
 		bool stop = false;
 		u64 pte = 0;
 
@@ -364,13 +465,35 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			if (level && pt_fmt_is_table(t, level, pte))
 				break;
 			lg2 = pt_fmt_leaf_lg2(t, level, pte);
-			if (iova & ((1UL << lg2) - 1)) {
+			if ((iova & ((1UL << lg2) - 1)) ||
+			    (split && len - done < (1UL << lg2))) {
+#ifdef PT_FMT_SPLIT
+				/* Part of this leaf: split it and go down. */
+				if (split && level) {
+					pte = PT_FN(split)(t, &table[idx], pte,
+							   level);
+					if (pte)
+						break;
+				}
+#endif
 				stop = true;
 				break;
 			}
 			n = 1U << (lg2 - shift);
 			for (i = 0; i < n; i++)
 				WRITE_ONCE(table[idx + i], 0);
+			if (report) {
+				if (run_count && lg2 != run_lg2) {
+					PT_FN(report)(t, gather, run_iova,
+						      run_lg2, run_count);
+					run_count = 0;
+				}
+				if (!run_count) {
+					run_iova = iova;
+					run_lg2 = lg2;
+				}
+				run_count++;
+			}
 			idx += n;
 			iova += 1UL << lg2;
 			done += 1UL << lg2;
@@ -381,6 +504,8 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		}
 		if (idx != first)
 			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+		if (run_count)
+			PT_FN(report)(t, gather, run_iova, run_lg2, run_count);
 		if (stop)
 			break;
 
@@ -406,6 +531,10 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 
 				WRITE_ONCE(*ptep, 0);
 				pt_sync(pt, ptep, sizeof(*ptep));
+				if (pt->driver_ops &&
+				    pt->driver_ops->table_unlinked)
+					pt->driver_ops->table_unlinked(pt, base,
+								       1UL << span);
 				pt_table_release(pt, child,
 						 PT_FN(table_size)(t, level - 1,
 								   top_level));
@@ -519,6 +648,8 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 				return -ENOMEM;
 			if (!pt_fmt_is_table(t, level, pte))
 				return -EEXIST;
+		} else {
+			PT_FN(table_seen)(t, ptep, pte);
 		}
 		table = PT_FN(table_va)(t, pte);
 		level--;
@@ -564,7 +695,8 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 #else
 	lg2 = shift;	/* a leaf is one entry */
 #endif
-	if ((1UL << lg2) < len || (iova & ((1UL << lg2) - 1)))
+	if ((1UL << lg2) < len || (iova & ((1UL << lg2) - 1)) ||
+	    ((t->iommu.flags & PT_FLAG_SPLIT) && (1UL << lg2) != len))
 		return 0;
 	/* @iova is the leaf's start: @ptep is its first entry. */
 	n = 1U << (lg2 - shift);
@@ -643,7 +775,11 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 				 struct iommu_iotlb_gather *gather)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
+	const struct pt_iommu_driver_ops *ops = pt->driver_ops;
 	u64 min_size = pt->pgsize_bitmap & -pt->pgsize_bitmap;
+	struct iommu_pages_list own = IOMMU_PAGES_LIST_INIT(own);
+	bool report = ops && ops->leaves_unmapped;
+	struct iommu_pages_list *free;
 	size_t len, done;
 
 	if (likely(pgcount == 1))
@@ -653,13 +789,28 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 	if (!is_power_of_2(pgsize) || (iova & (min_size - 1)) ||
 	    !PT_FN(iova_ok)(t, iova, len))
 		return 0;
+	/*
+	 * A driver that flushes the walk caches of each table unlinked gets
+	 * the tables freed here, after an RCU grace period for lockless
+	 * iova_to_phys(); otherwise they go on the gather's freelist for the
+	 * driver to put after its IOTLB flush.
+	 */
+	if (ops && ops->table_unlinked)
+		free = &own;
+	else
+		free = gather ? &gather->freelist : NULL;
 	/* One page asked for: most often one leaf covers it. */
 	done = pgcount == 1 ? PT_FN(unmap_one)(t, iova, len) : 0;
-	if (!done)
-		done = PT_FN(unmap_range)(t, iova, len,
-					  gather ? &gather->freelist : NULL);
-	if (done && gather)
+	if (done && report)
+		ops->leaves_unmapped(pt, gather, iova, __ffs(done), 1);
+	else if (!done)
+		done = PT_FN(unmap_range)(t, iova, len, free, gather, report);
+	if (free == &own) {
+		if (!iommu_pages_list_empty(&own))
+			iommu_put_pages_list_rcu(&own);
+	} else if (done && gather && !report) {
 		iommu_iotlb_gather_add_range(gather, iova, done);
+	}
 	return done;
 }
 
@@ -816,7 +967,7 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 	pt->nid = nid;
 	pt->ops = &PT_FN(ops);
 	spin_lock_init(&pt->top_lock);
-	table = pt_table_alloc(pt, PT_FN(table_size)(t, top_level, top_level),
+	table = pt_table_alloc(pt, PT_FN(alloc_size)(t, top_level, top_level),
 			       gfp);
 	if (!table)
 		return -ENOMEM;

@@ -53,6 +53,24 @@ static __always_inline size_t PT_FN(table_size)(const struct PT_TABLE *t,
 	return sizeof(u64) << PT_FN(items_lg2)(t, level, top_level);
 }
 
+/*
+ * Bytes allocated for a table at @level: its entries, but the top table
+ * rounded up to the format's minimum where it has one (a walker's base
+ * register may need more alignment than the entries give).
+ */
+static __always_inline size_t PT_FN(alloc_size)(const struct PT_TABLE *t,
+						unsigned int level,
+						unsigned int top_level)
+{
+	size_t size = PT_FN(table_size)(t, level, top_level);
+
+#ifdef PT_FMT_TOP_MIN_SIZE
+	if (level == top_level)
+		size = max(size, pt_fmt_top_min_size(t));
+#endif
+	return size;
+}
+
 static __always_inline u64 *PT_FN(table_va)(const struct PT_TABLE *t, u64 pte)
 {
 	return phys_to_virt(pt_fmt_table_pa(t, pte));

@@ -10,6 +10,7 @@
  * where it started after deinit, and reports the random seed it used.
  */
 #include <kunit/device.h>
+#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/io-pgtable.h>
@@ -25,6 +26,9 @@
 
 #define PT_TEST_OPS	2000
 
+/* pt_table_alloc(), for the static stub that loses the install race. */
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
 struct pt_test {
 	struct PT_TABLE table;
 	struct pt_iommu *pt;
@@ -39,7 +43,8 @@ struct pt_test {
 };
 
 /* Provided by the format's test file. */
-static bool pt_test_priv_ok(struct pt_test *pt_t);
+/* True where the format has no privilege: IOMMU_PRIV changes no entry. */
+static bool pt_test_priv_moot(struct pt_test *pt_t);
 static bool pt_test_dirty_ok(struct pt_test *pt_t);
 static void pt_test_make_dirty(struct pt_test *pt_t, unsigned long iova);
 
@@ -111,14 +116,6 @@ static struct pt_test *pt_test_setup(struct kunit *test, bool flush)
 	return pt_t;
 }
 
-/* Deinit and check that every table went back. */
-static void pt_test_finish(struct kunit *test, struct pt_test *pt_t)
-{
-	pt_t->pt->ops->deinit(pt_t->pt);
-	KUNIT_EXPECT_EQ_MSG(test, pt_test_nr_pages(), pt_t->nr_pages,
-			    "tables leaked (seed %llu)", pt_t->seed);
-}
-
 static u64 pt_test_rand(struct pt_test *pt_t, u64 n)
 {
 	return n ? prandom_u32_state(&pt_t->rnd) % n : 0;
@@ -143,6 +140,7 @@ static unsigned long pt_test_last_iova(struct pt_iommu *pt)
 struct pt_test_count {
 	unsigned int tables;	/* below the top */
 	unsigned int leaves;	/* leaf entries (replicas count once each) */
+	unsigned int unsynced;	/* table entries not marked PT_FMT_SYNCED */
 };
 
 static void pt_test_count_level(struct PT_TABLE *t, u64 *table, unsigned int level,
@@ -158,6 +156,10 @@ static void pt_test_count_level(struct PT_TABLE *t, u64 *table, unsigned int lev
 			continue;
 		if (level && pt_fmt_is_table(t, level, pte)) {
 			c->tables++;
+#ifdef PT_FMT_SYNCED
+			if (!(pte & PT_FMT_SYNCED))
+				c->unsynced++;
+#endif
 			pt_test_count_level(t, PT_FN(table_va)(t, pte),
 					    level - 1, top_level, c);
 		} else {
@@ -174,6 +176,23 @@ static struct pt_test_count pt_test_count(struct pt_test *pt_t)
 	pt_test_count_level(&pt_t->table, pt_top_table(top), pt_top_level(top),
 			    pt_top_level(top), &c);
 	return c;
+}
+
+/*
+ * Deinit and check that every table went back, and before that, that an
+ * incoherent walker was shown every table entry (each is marked synced).
+ */
+static void pt_test_finish(struct kunit *test, struct pt_test *pt_t)
+{
+#ifdef PT_FMT_SYNCED
+	if (pt_t->pt->flags & PT_FLAG_INCOHERENT)
+		KUNIT_EXPECT_EQ_MSG(test, pt_test_count(pt_t).unsynced, 0,
+				    "table entries not cleaned (seed %llu)",
+				    pt_t->seed);
+#endif
+	pt_t->pt->ops->deinit(pt_t->pt);
+	KUNIT_EXPECT_EQ_MSG(test, pt_test_nr_pages(), pt_t->nr_pages,
+			    "tables leaked (seed %llu)", pt_t->seed);
 }
 
 /* Entries a leaf of 1 << @lg2 takes (replicas of a sized AMD leaf). */
@@ -501,10 +520,11 @@ static void pt_test_ends(struct kunit *test)
 /* A map over a mapping fails and leaves everything as it was. */
 static void pt_test_overlap(struct kunit *test)
 {
-	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_test *pt_t = pt_test_setup(test, true);
 	struct pt_iommu *pt = pt_t->pt;
 	u64 min = pt_test_min_size(pt);
 	unsigned long base = min * 64;
+	unsigned long span = 1UL << pt_fmt_va_lg2(&pt_t->table, 1);
 	struct pt_test_count before, after;
 	size_t mapped;
 
@@ -528,6 +548,24 @@ static void pt_test_overlap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base + 8 * min), 0);
 	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base + 4 * min,
 						 4 * min), 4 * min);
+
+	/*
+	 * Across a table boundary: the leaves it wrote in the first table
+	 * are taken back, and flushed, as the walker may have cached them.
+	 */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0x100000, min,
+					  IOMMU_READ, &mapped), 0);
+	pt_t->flush_walks = 0;
+	KUNIT_EXPECT_EQ(test, pt_test_map(pt_t, span - 2 * min, 16 * min,
+					  4 * min, IOMMU_READ, &mapped),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test, mapped, 0);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_walks, 1);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_iova, span - 2 * min);
+	KUNIT_EXPECT_EQ(test, pt_t->flush_size, 2 * min);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, span - 2 * min), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, span - min), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, span, min), min);
 	pt_test_finish(test, pt_t);
 }
 
@@ -657,6 +695,7 @@ static void pt_test_bad_input(struct kunit *test)
 	unsigned long nr = pt_test_nr_pages();
 	struct pt_test_count c;
 	size_t mapped = 0;
+	u64 plain, *ptep;
 
 #define MAP(iova, pa, pgsize, count, prot) \
 	pt->ops->map_pages(pt, iova, pa, pgsize, count, prot, GFP_KERNEL, \
@@ -689,9 +728,6 @@ static void pt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, MAP((1UL << (pt->va_lg2 - 1)) - min, 0, min, 2,
 				  IOMMU_READ), -ERANGE);
 #endif
-	if (!pt_test_priv_ok(pt_t))
-		KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1,
-					  IOMMU_READ | IOMMU_PRIV), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mapped, 0);
 	KUNIT_EXPECT_EQ(test, pt->ops->unmap_pages(pt, min / 2, min, 1, NULL),
 			0);
@@ -701,11 +737,21 @@ static void pt_test_bad_input(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.leaves, 0);
 	KUNIT_EXPECT_EQ(test, c.tables, 0);
 	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
-	if (pt_test_priv_ok(pt_t)) {
-		KUNIT_EXPECT_EQ(test, MAP(0, 0, min, 1,
-					  IOMMU_READ | IOMMU_PRIV), 0);
-		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 0, min), min);
-	}
+	/*
+	 * IOMMU_PRIV maps in every format (IORT RMRs and DMA_ATTR_PRIVILEGED
+	 * ask for it); where the format has no privilege it changes nothing.
+	 */
+	KUNIT_ASSERT_EQ(test, MAP(0, min, min, 1, IOMMU_READ), 0);
+	ptep = pt_test_leaf_ptep(pt_t, 0);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	plain = *ptep;
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 0, min), min);
+	KUNIT_ASSERT_EQ(test, MAP(0, min, min, 1, IOMMU_READ | IOMMU_PRIV), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, 0), min);
+	ptep = pt_test_leaf_ptep(pt_t, 0);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_EXPECT_EQ(test, *ptep == plain, pt_test_priv_moot(pt_t));
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 0, min), min);
 #undef MAP
 	pt_test_finish(test, pt_t);
 }
@@ -1046,6 +1092,12 @@ static size_t pt_diff_pgsize(u64 bitmap, unsigned long iova, u64 pa,
 	return pgsize;
 }
 
+#ifdef PT_FMT_SYNCED
+#define PT_TEST_SYNCED	PT_FMT_SYNCED
+#else
+#define PT_TEST_SYNCED	0ULL
+#endif
+
 /* Walk both trees: every leaf bit for bit, every table's attributes. */
 static void pt_diff_compare(struct kunit *test, struct pt_test *pt_t,
 			    u64 *ours, u64 *theirs, unsigned int level,
@@ -1060,10 +1112,14 @@ static void pt_diff_compare(struct kunit *test, struct pt_test *pt_t,
 		unsigned long at = iova + ((unsigned long)i <<
 					   pt_fmt_va_lg2(t, level));
 
+		/* Tables: the same attributes, synced marks included. */
 		if (a && b && level && pt_fmt_is_table(t, level, a) &&
 		    pt_fmt_is_table(t, level, b) &&
-		    a == pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, a)) &&
-		    b == pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, b))) {
+		    (a & ~PT_TEST_SYNCED) ==
+		    pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, a)) &&
+		    (b & ~PT_TEST_SYNCED) ==
+		    pt_fmt_table_entry(t, level, pt_fmt_table_pa(t, b)) &&
+		    (a & PT_TEST_SYNCED) == (b & PT_TEST_SYNCED)) {
 			pt_diff_compare(test, pt_t, PT_FN(table_va)(t, a),
 					PT_FN(table_va)(t, b), level - 1,
 					top_level, at, bad);
@@ -1220,6 +1276,331 @@ static void pt_test_differential(struct kunit *test, struct pt_test_diff *d)
 }
 #endif
 
+struct pt_test_report {
+	struct pt_iommu_driver_ops ops;
+	unsigned int leaf_calls;
+	unsigned long leaf_iova;
+	unsigned int leaf_lg2;
+	size_t leaf_count;
+	struct iommu_iotlb_gather *leaf_gather;
+	unsigned int unlinked;
+	unsigned long unlinked_iova;
+	size_t unlinked_size;
+};
+
+static struct pt_test_report *pt_test_report_of(struct pt_iommu *pt)
+{
+	return container_of(pt->driver_ops, struct pt_test_report, ops);
+}
+
+static void pt_test_leaves_unmapped(struct pt_iommu *pt,
+				    struct iommu_iotlb_gather *gather,
+				    unsigned long iova, unsigned int lg2,
+				    size_t count)
+{
+	struct pt_test_report *r = pt_test_report_of(pt);
+
+	r->leaf_calls++;
+	r->leaf_iova = iova;
+	r->leaf_lg2 = lg2;
+	r->leaf_count = count;
+	r->leaf_gather = gather;
+}
+
+static void pt_test_table_unlinked(struct pt_iommu *pt, unsigned long iova,
+				   size_t size)
+{
+	struct pt_test_report *r = pt_test_report_of(pt);
+
+	/* The table is unlinked already: the walk finds a hole there. */
+	KUNIT_EXPECT_EQ(kunit_get_current_test(), pt->ops->iova_to_phys(pt, iova),
+			0);
+	r->unlinked++;
+	r->unlinked_iova = iova;
+	r->unlinked_size = size;
+}
+
+/*
+ * A driver that takes unmapped leaves and unlinked tables itself (the
+ * io-pgtable glue): each run of leaves is reported with the caller's gather,
+ * whose range stays the driver's; an emptied table is reported once
+ * unlinked and freed by the library after RCU, with or without a gather.
+ */
+static void pt_test_report_unmap(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_test_report *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long span = 1UL << pt_fmt_va_lg2(&pt_t->table, 1);
+	struct iommu_iotlb_gather gather;
+	unsigned int tables;
+	size_t mapped;
+	int pass;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->ops.leaves_unmapped = pt_test_leaves_unmapped;
+	r->ops.table_unlinked = pt_test_table_unlinked;
+	pt->driver_ops = &r->ops;
+
+	/*
+	 * Three smallest leaves in one table (at each, the IOVA or the
+	 * address is aligned to nothing larger): one run; the gather is left
+	 * alone.
+	 */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 9 * min, 0x100000, 3 * min,
+					  IOMMU_READ, &mapped), 0);
+	iommu_iotlb_gather_init(&gather);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap(pt_t, 9 * min, 3 * min, &gather),
+			3 * min);
+	KUNIT_EXPECT_EQ(test, r->leaf_calls, 1);
+	KUNIT_EXPECT_EQ(test, r->leaf_iova, 9 * min);
+	KUNIT_EXPECT_EQ(test, r->leaf_lg2, __ffs(min));
+	KUNIT_EXPECT_EQ(test, r->leaf_count, 3);
+	KUNIT_EXPECT_PTR_EQ(test, r->leaf_gather, &gather);
+	KUNIT_EXPECT_EQ(test, gather.start, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, gather.end, 0);
+	KUNIT_EXPECT_EQ(test, r->unlinked, 0);
+
+	/* One leaf, the fast path: reported too. */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 8 * min, 0x100000, min,
+					  IOMMU_READ, &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap(pt_t, 8 * min, min, NULL), min);
+	KUNIT_EXPECT_EQ(test, r->leaf_calls, 2);
+	KUNIT_EXPECT_EQ(test, r->leaf_iova, 8 * min);
+	KUNIT_EXPECT_EQ(test, r->leaf_count, 1);
+	KUNIT_EXPECT_PTR_EQ(test, r->leaf_gather, NULL);
+
+	/* A whole table of small leaves, with a gather and without. */
+	for (pass = 0; pass < 2; pass++) {
+		r->leaf_calls = 0;
+		r->unlinked = 0;
+		KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, min, span,
+						  IOMMU_READ, &mapped), 0);
+		tables = pt_test_count(pt_t).tables;
+		iommu_iotlb_gather_init(&gather);
+		KUNIT_EXPECT_EQ(test, pt_test_unmap(pt_t, span, span,
+						    pass ? NULL : &gather),
+				span);
+		KUNIT_EXPECT_EQ(test, r->leaf_calls, 1);
+		KUNIT_EXPECT_EQ(test, r->leaf_iova, span);
+		KUNIT_EXPECT_EQ(test, r->leaf_count, span / min);
+		KUNIT_EXPECT_EQ(test, r->unlinked, 1);
+		KUNIT_EXPECT_EQ(test, r->unlinked_iova, span);
+		KUNIT_EXPECT_EQ(test, r->unlinked_size, span);
+		KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&gather.freelist));
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, tables - 1);
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	}
+	pt_t->pt->driver_ops = NULL;
+	/*
+	 * The library's RCU frees land before the count, none leaked: a
+	 * fragment's callback queues the page's own, so two barriers.
+	 */
+	rcu_barrier();
+	rcu_barrier();
+	pt_test_finish(test, pt_t);
+}
+
+/*
+ * PT_FLAG_SPLIT: unmapping part of the largest leaf splits it (down as many
+ * levels as needed) and takes only that part, at the leaf's start (the
+ * one-leaf path) as well as inside it; the rest keeps its translation and
+ * attributes. Without the flag the same unmaps take the whole leaf, or
+ * nothing.
+ */
+#ifdef PT_FMT_SPLIT
+static void pt_test_split(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	struct PT_TABLE *t = &pt_t->table;
+	u64 min = pt_test_min_size(pt);
+	u64 big = 1ULL << __fls(pt->pgsize_bitmap & GENMASK_ULL(30, 0));
+	u64 pa = big * 2, *ptep, attrs;
+	unsigned long iova = big;
+	unsigned int level = 0;
+	size_t mapped;
+	int ret;
+
+	if (big == min || pa + big > BIT_ULL(pt->oa_lg2) ||
+	    iova + big - 1 > pt_test_last_iova(pt)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "no large leaf to split");
+	}
+	while (pt_fmt_va_lg2(t, level) != __ffs(big))
+		level++;
+	/* Without the flag: unmapped whole from its start, not from inside. */
+	KUNIT_ASSERT_EQ(test, pt->ops->map_pages(pt, iova, pa, big, 1,
+						 IOMMU_READ | IOMMU_WRITE,
+						 GFP_KERNEL, &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + min, min), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, min), big);
+
+	pt->flags |= PT_FLAG_SPLIT;
+	KUNIT_ASSERT_EQ(test, pt->ops->map_pages(pt, iova, pa, big, 1,
+						 IOMMU_READ | IOMMU_WRITE,
+						 GFP_KERNEL, &mapped), 0);
+	ptep = pt_test_leaf_ptep(pt_t, iova);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	ret = pt_fmt_attrs(t, IOMMU_READ | IOMMU_WRITE, &attrs);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, pt_fmt_leaf_attrs(t, level, *ptep), attrs);
+
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, min), min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + 2 * min, min),
+			min);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + min + 42),
+			pa + min + 42);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 2 * min), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + 3 * min),
+			pa + 3 * min);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + big / 2 + 7),
+			pa + big / 2 + 7);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + big - 1),
+			pa + big - 1);
+	/* Every piece a smallest leaf, attributes kept. */
+	ptep = pt_test_leaf_ptep(pt_t, iova + min);
+	KUNIT_ASSERT_NOT_NULL(test, ptep);
+	KUNIT_EXPECT_EQ(test, pt_fmt_leaf_attrs(t, 0, *ptep), attrs);
+	/* Split to level 0 from level 1 or 2: one hole, then two. */
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves,
+			(big >> pt_fmt_va_lg2(t, 1)) - 1 +
+			(1U << pt_fmt_items_lg2(t, 0, false)) - 2);
+	/* The rest goes piece by piece, then a whole leaf goes back. */
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + min, min), min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + 3 * min,
+						 big - 3 * min),
+			big - 3 * min);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->map_pages(pt, iova, pa, big, 1,
+						 IOMMU_READ, GFP_KERNEL,
+						 &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + min), pa + min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, big), big);
+	pt_test_finish(test, pt_t);
+}
+#else
+static void pt_test_split(struct kunit *test)
+{
+	kunit_skip(test, "the format cannot split leaves");
+}
+#endif
+
+#ifdef PT_FMT_SYNCED
+static unsigned long pt_test_clear_synced(struct PT_TABLE *t, u64 *table,
+					  unsigned int level,
+					  unsigned int top_level)
+{
+	unsigned int i, n = 1U << PT_FN(items_lg2)(t, level, top_level);
+	unsigned long cleared = 0;
+
+	for (i = 0; level && i < n; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (!pte || !pt_fmt_is_table(t, level, pte))
+			continue;
+		WRITE_ONCE(table[i], pte & ~PT_FMT_SYNCED);
+		cleared++;
+		cleared += pt_test_clear_synced(t, PT_FN(table_va)(t, pte),
+						level - 1, top_level);
+	}
+	return cleared;
+}
+
+static u64 *pt_test_race_ptep;
+static unsigned int pt_test_race_level;
+static bool pt_test_race_lost;
+
+/*
+ * pt_table_alloc() as if another thread had won the race to install the
+ * table: its entry is in place, not yet cleaned, when the cmpxchg runs.
+ */
+static void *pt_test_alloc_lose(struct pt_iommu *pt, size_t size, gfp_t gfp)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct PT_TABLE *t = pt_from_iommu(pt);
+	u64 *winner;
+
+	kunit_deactivate_static_stub(test, pt_table_alloc);
+	pt_test_race_lost = true;
+	winner = pt_table_alloc(pt, size, gfp);
+	if (!winner)
+		return NULL;
+	WRITE_ONCE(*pt_test_race_ptep,
+		   pt_fmt_table_entry(t, pt_test_race_level,
+				      virt_to_phys(winner)));
+	return pt_table_alloc(pt, size, gfp);
+}
+#endif
+
+/*
+ * Incoherent walkers: a map that goes through a table entry someone else
+ * installed and has not cleaned yet (it found it, or lost the race to
+ * install its own) cleans it before going on, and marks it.
+ */
+#ifdef PT_FMT_SYNCED
+static void pt_test_sync_entries(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	struct PT_TABLE *t = &pt_t->table;
+	unsigned long top = READ_ONCE(pt->top);
+	unsigned int top_level = pt_top_level(top);
+	size_t mapped;
+
+	if (!(pt->flags & PT_FLAG_INCOHERENT) || !top_level) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "coherent walker");
+	}
+	/* Found in place. */
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 0, 0x100000, min, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).unsynced, 0);
+	KUNIT_EXPECT_EQ(test, pt_test_clear_synced(t, pt_top_table(top),
+						   top_level, top_level),
+			top_level);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, min, 0x100000, min, IOMMU_READ,
+					  &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).unsynced, 0);
+	pt_test_clear_synced(t, pt_top_table(top), top_level, top_level);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, 4 * min, 0x100000, 2 * min,
+					  IOMMU_READ, &mapped), 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).unsynced, 0);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 0, 8 * min), 2 * min);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, 4 * min, 2 * min),
+			2 * min);
+
+	/* Lost the race: the top entry of the last IOVA is installed under it. */
+	pt_test_race_level = top_level;
+	pt_test_race_ptep = &pt_top_table(top)[PT_FN(index)(t,
+				pt_test_last_iova(pt), top_level, top_level)];
+	KUNIT_ASSERT_EQ(test, READ_ONCE(*pt_test_race_ptep), 0);
+	pt_test_race_lost = false;
+	kunit_activate_static_stub(test, pt_table_alloc, pt_test_alloc_lose);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, pt_test_last_iova(pt) + 1 - min,
+					  0x100000, min, IOMMU_READ, &mapped),
+			0);
+	/* The stub ran (and took itself out). */
+	KUNIT_ASSERT_TRUE(test, pt_test_race_lost);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(*pt_test_race_ptep) & PT_FMT_SYNCED);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).unsynced, 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, pt_test_last_iova(pt)),
+			0x100000 + min - 1);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t,
+						 pt_test_last_iova(pt) + 1 - min,
+						 min), min);
+	pt_test_finish(test, pt_t);
+}
+#else
+static void pt_test_sync_entries(struct kunit *test)
+{
+	kunit_skip(test, "no software bit: entries are cleaned every time");
+}
+#endif
+
 /* The generic cases; the format file makes them a suite. */
 static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),
@@ -1234,5 +1615,8 @@ static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_concurrent, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_report_unmap, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_split, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_sync_entries, pt_test_cfg_gen_params),
 	{}
 };

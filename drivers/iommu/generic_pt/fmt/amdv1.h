@@ -111,11 +111,12 @@ static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_amdv1 *t,
 	return 1ULL << lg2;
 }
 
-/* No privilege levels; caching and execute are not controlled per page. */
+/*
+ * No privilege levels, so IOMMU_PRIV changes nothing (as in 6.12); caching
+ * and execute are not controlled per page.
+ */
 static __always_inline int pt_fmt_attrs(const struct pt_iommu_amdv1 *t, int prot, u64 *attrs)
 {
-	if (prot & IOMMU_PRIV)
-		return -EINVAL;
 	*attrs = AMDV1_PTE_PR | AMDV1_PTE_FC |
 		 ((prot & IOMMU_READ) ? AMDV1_PTE_IR : 0) |
 		 ((prot & IOMMU_WRITE) ? AMDV1_PTE_IW : 0);

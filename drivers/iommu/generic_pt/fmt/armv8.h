@@ -18,6 +18,8 @@
 #define PT_TABLE	pt_iommu_armv8
 #define PT_MAX_LEVELS	4
 #define PT_FMT_DIRTY
+#define PT_FMT_SPLIT
+#define PT_FMT_TOP_MIN_SIZE
 
 #define ARMV8_PTE_VALID		BIT_ULL(0)
 #define ARMV8_PTE_TYPE		GENMASK_ULL(1, 0)
@@ -36,6 +38,8 @@
 #define ARMV8_PTE_ADDR		GENMASK_ULL(47, 12)
 #define ARMV8_PTE_DBM		BIT_ULL(51)
 #define ARMV8_PTE_XN		(3ULL << 53)
+/* Software bit: this table entry was cleaned for an incoherent walker. */
+#define ARMV8_PTE_SW_SYNC	BIT_ULL(55)
 #define ARMV8_PTE_NSTABLE	BIT_ULL(63)
 /* Stage 2 */
 #define ARMV8_PTE_HAP_READ	BIT_ULL(6)
@@ -46,6 +50,8 @@
 /* MAIR indexes the Arm SMMU drivers program */
 #define ARMV8_MAIR_IDX_CACHE	1ULL
 #define ARMV8_MAIR_IDX_DEV	2ULL
+
+#define PT_FMT_SYNCED		ARMV8_PTE_SW_SYNC
 
 static __always_inline unsigned int pt_fmt_va_lg2(const struct pt_iommu_armv8 *t,
 						  unsigned int level)
@@ -58,6 +64,16 @@ static __always_inline unsigned int pt_fmt_items_lg2(const struct pt_iommu_armv8
 						     bool top)
 {
 	return top ? t->top_items_lg2 : t->granule_lg2 - 3;
+}
+
+/*
+ * The start table takes at least a granule or a page, whichever is smaller,
+ * as io-pgtable-arm allocates it: not every walker of the format documents
+ * less alignment for its table base register.
+ */
+static __always_inline size_t pt_fmt_top_min_size(const struct pt_iommu_armv8 *t)
+{
+	return min_t(size_t, 1UL << t->granule_lg2, PAGE_SIZE);
 }
 
 /* Of the bits that overlap, 51:48 or 15:12 are always RES0. */
@@ -115,6 +131,13 @@ static __always_inline u64 pt_fmt_leaf_entry(const struct pt_iommu_armv8 *t,
 	       (level ? ARMV8_PTE_TYPE_BLOCK : ARMV8_PTE_TYPE_PAGE);
 }
 
+/* The attributes of a leaf, for leaves of the same mapping one level down. */
+static __always_inline u64 pt_fmt_leaf_attrs(const struct pt_iommu_armv8 *t,
+					     unsigned int level, u64 pte)
+{
+	return pte & ~(ARMV8_PTE_ADDR | ARMV8_PTE_TYPE);
+}
+
 /*
  * What to add to a leaf entry for the next leaf of 1 << @lg2, or 0 when it
  * must be encoded again: the address sits in place except with a 64K
@@ -146,9 +169,7 @@ static __always_inline int pt_fmt_attrs(const struct pt_iommu_armv8 *t, int prot
 		if (t->ns)
 			pte |= ARMV8_PTE_NS;
 	} else {
-		/* Stage 2 has no privilege distinction. */
-		if (prot & IOMMU_PRIV)
-			return -EINVAL;
+		/* Stage 2 has no privilege distinction: IOMMU_PRIV is moot. */
 		pte = 0;
 		if (prot & IOMMU_READ)
 			pte |= ARMV8_PTE_HAP_READ;

@@ -58,7 +58,7 @@ int pt_iommu_armv8_init(struct pt_iommu_armv8 *table,
 	if (cfg->stage2 && (cfg->ns || cfg->outer_wbwa ||
 			    (flags & PT_FLAG_DIRTY)))
 		return -EINVAL;
-	if (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_DIRTY))
+	if (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_DIRTY | PT_FLAG_SPLIT))
 		return -EINVAL;
 
 	va_bits = cfg->ias - g;

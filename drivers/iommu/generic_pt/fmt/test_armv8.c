@@ -3,7 +3,9 @@
  * KUnit tests of the generic page table, ARM VMSAv8 LPAE format, and a
  * differential test against io-pgtable-arm.
  */
+#include <linux/dma-mapping.h>
 #include <linux/io-pgtable.h>
+#include <kunit/device.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/sizes.h>
@@ -20,6 +22,7 @@ struct pt_test_armv8 {
 static const struct pt_test_armv8 pt_test_cfgs[] = {
 	{ { .granule_lg2 = 12, .ias = 48, .oas = 48 } },
 	{ { .granule_lg2 = 12, .ias = 39, .oas = 40, .ns = true } },
+	{ { .granule_lg2 = 12, .ias = 32, .oas = 40 } },
 	{ { .granule_lg2 = 12, .ias = 48, .oas = 48 }, PT_FLAG_DIRTY },
 	{ { .granule_lg2 = 12, .ias = 48, .oas = 48 }, PT_FLAG_INCOHERENT },
 	{ { .granule_lg2 = 12, .ias = 40, .oas = 44, .stage2 = true } },
@@ -52,9 +55,9 @@ static int pt_test_init(struct pt_iommu_armv8 *t,
 #include "../pt_kunit.h"
 #include "../pt_old.h"
 
-static bool pt_test_priv_ok(struct pt_test *pt_t)
+static bool pt_test_priv_moot(struct pt_test *pt_t)
 {
-	return !pt_t->cfg->cfg.stage2;
+	return pt_t->cfg->cfg.stage2;
 }
 
 static bool pt_test_dirty_ok(struct pt_test *pt_t)
@@ -103,6 +106,20 @@ static void pt_test_armv8_bad_cfg(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
 }
 
+/*
+ * The start table is aligned to a granule or a page, whichever is smaller,
+ * however few entries it has (4 at 32 bits with 4K, 64 at 48 bits with
+ * 64K), as io-pgtable-arm allocates it.
+ */
+static void pt_test_armv8_top(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	size_t align = min_t(size_t, 1UL << pt_t->table.granule_lg2, PAGE_SIZE);
+
+	KUNIT_EXPECT_EQ(test, pt_iommu_top_pa(pt_t->pt) & (align - 1), 0);
+	pt_test_finish(test, pt_t);
+}
+
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
 static u64 *pt_diff_armv8_top(struct pt_test_diff *d, unsigned int *level)
 {
@@ -126,6 +143,8 @@ static void pt_test_armv8_differential(struct kunit *test)
 		.oas = c->cfg.oas,
 		.coherent_walk = true,
 		.tlb = pt_old_tlb_ops(),
+		/* The 6.12 code, whatever this boot builds LPAE tables with. */
+		.impl = IO_PGTABLE_IMPL_CLASSIC,
 		.quirks = (c->cfg.ns ? IO_PGTABLE_QUIRK_ARM_NS : 0) |
 			  ((c->flags & PT_FLAG_DIRTY) ?
 			   IO_PGTABLE_QUIRK_ARM_HD : 0),
@@ -142,6 +161,11 @@ static void pt_test_armv8_differential(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, dev);
 	set_dev_node(dev, NUMA_NO_NODE);
 	cfg.iommu_dev = dev;
+	/* Incoherent: both sync through the DMA API and mark table entries. */
+	if (c->flags & PT_FLAG_INCOHERENT) {
+		cfg.coherent_walk = false;
+		cfg.iommu_dev = pt_t->pt->iommu_device;
+	}
 	d.ops = alloc_io_pgtable_ops(c->cfg.stage2 ? ARM_64_LPAE_S2 :
 				     ARM_64_LPAE_S1, &cfg, pt_t);
 	KUNIT_ASSERT_NOT_NULL(test, d.ops);
@@ -152,10 +176,311 @@ static void pt_test_armv8_differential(struct kunit *test)
 }
 #endif
 
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT)
+/* A device the DMA API can sync tables for (incoherent walkers). */
+static struct device *pt_test_iop_dev(struct kunit *test)
+{
+	struct device *dev = kunit_device_register(test, "generic-pt-iop");
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	KUNIT_ASSERT_EQ(test, dma_coerce_mask_and_coherent(dev,
+							   DMA_BIT_MASK(64)),
+			0);
+	return dev;
+}
+
+static struct io_pgtable_ops *pt_test_iop_alloc(enum io_pgtable_fmt fmt,
+						struct io_pgtable_cfg *cfg,
+						enum io_pgtable_impl impl,
+						void *cookie)
+{
+	cfg->impl = impl;
+	return alloc_io_pgtable_ops(fmt, cfg, cookie);
+}
+
+/* One configuration through both: the same answer, the same registers. */
+static void pt_test_iop_compare(struct kunit *test, enum io_pgtable_fmt fmt,
+				const struct io_pgtable_cfg *base,
+				unsigned int *built, unsigned int *refused)
+{
+	struct io_pgtable_cfg old = *base, new = *base;
+	struct io_pgtable_ops *a, *b;
+	size_t align;
+
+	a = pt_test_iop_alloc(fmt, &old, IO_PGTABLE_IMPL_CLASSIC, NULL);
+	b = pt_test_iop_alloc(fmt, &new, IO_PGTABLE_IMPL_GENERIC_PT, NULL);
+	KUNIT_EXPECT_EQ_MSG(test, !a, !b,
+			    "fmt %d pgsize %lx ias %u oas %u quirks %lx coherent %d",
+			    fmt, base->pgsize_bitmap, base->ias, base->oas,
+			    base->quirks, base->coherent_walk);
+	if (!a || !b) {
+		(*refused)++;
+		goto out;
+	}
+	(*built)++;
+	KUNIT_EXPECT_FALSE(test, arm_lpae_pt_owns(a));
+	KUNIT_EXPECT_TRUE(test, arm_lpae_pt_owns(b));
+	KUNIT_EXPECT_EQ(test, new.ias, old.ias);
+	KUNIT_EXPECT_EQ(test, new.oas, old.oas);
+	KUNIT_EXPECT_EQ(test, new.pgsize_bitmap,
+			old.pgsize_bitmap & GENMASK_ULL(old.ias - 1, 0));
+	align = min_t(size_t, 1UL << __ffs(old.pgsize_bitmap), PAGE_SIZE);
+	if (fmt == ARM_64_LPAE_S2 || fmt == ARM_32_LPAE_S2) {
+		KUNIT_EXPECT_EQ(test, memcmp(&new.arm_lpae_s2_cfg.vtcr,
+					     &old.arm_lpae_s2_cfg.vtcr,
+					     sizeof(old.arm_lpae_s2_cfg.vtcr)),
+				0);
+		KUNIT_EXPECT_EQ(test, new.arm_lpae_s2_cfg.vttbr & (align - 1),
+				0);
+	} else {
+		KUNIT_EXPECT_EQ(test, memcmp(&new.arm_lpae_s1_cfg.tcr,
+					     &old.arm_lpae_s1_cfg.tcr,
+					     sizeof(old.arm_lpae_s1_cfg.tcr)),
+				0);
+		KUNIT_EXPECT_EQ(test, new.arm_lpae_s1_cfg.mair,
+				old.arm_lpae_s1_cfg.mair);
+		KUNIT_EXPECT_EQ(test, new.arm_lpae_s1_cfg.ttbr & (align - 1),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, b->iova_to_phys(b, 0), 0);
+out:
+	if (a)
+		free_io_pgtable_ops(a);
+	if (b)
+		free_io_pgtable_ops(b);
+}
+
+/*
+ * Every ARM LPAE format, granule choice, input and output size, quirk and
+ * walker coherency: io-pgtable-arm and generic_pt refuse the same
+ * configurations and program the same registers (TCR or VTCR, MAIR), the
+ * same sizes (less a block the input space cannot hold), and a start table
+ * as aligned; generic_pt built the one it says it built.
+ */
+static void pt_test_iop_registers(struct kunit *test)
+{
+	static const enum io_pgtable_fmt fmts[] = {
+		ARM_64_LPAE_S1, ARM_64_LPAE_S2, ARM_32_LPAE_S1, ARM_32_LPAE_S2,
+	};
+	static const unsigned long pgsizes[] = {
+		SZ_4K | SZ_2M | SZ_1G, SZ_16K | SZ_32M, SZ_64K | SZ_512M,
+		SZ_4K | SZ_16K | SZ_64K | SZ_2M | SZ_32M | SZ_512M | SZ_1G,
+		SZ_4K, SZ_8K,
+	};
+	static const unsigned int ias[] = { 32, 39, 40, 48, 52, 56 };
+	static const unsigned int oas[] = { 32, 40, 44, 48, 52 };
+	static const unsigned long quirks[] = {
+		0, IO_PGTABLE_QUIRK_ARM_NS, IO_PGTABLE_QUIRK_ARM_TTBR1,
+		IO_PGTABLE_QUIRK_ARM_OUTER_WBWA, IO_PGTABLE_QUIRK_ARM_HD,
+		IO_PGTABLE_QUIRK_ARM_NS | IO_PGTABLE_QUIRK_ARM_HD,
+		IO_PGTABLE_QUIRK_NO_PERMS,
+	};
+	const unsigned int all = ARRAY_SIZE(fmts) * ARRAY_SIZE(pgsizes) *
+				 ARRAY_SIZE(ias) * ARRAY_SIZE(oas) *
+				 ARRAY_SIZE(quirks) * 2;
+	struct io_pgtable_cfg cfg = {
+		.tlb = pt_old_tlb_ops(),
+		.iommu_dev = pt_test_iop_dev(test),
+	};
+	unsigned long nr = pt_test_nr_pages();
+	unsigned int n, built = 0, refused = 0;
+
+	for (n = 0; n < all; n++) {
+		unsigned int r = n;
+
+		cfg.coherent_walk = r % 2;
+		r /= 2;
+		cfg.quirks = quirks[r % ARRAY_SIZE(quirks)];
+		r /= ARRAY_SIZE(quirks);
+		cfg.oas = oas[r % ARRAY_SIZE(oas)];
+		r /= ARRAY_SIZE(oas);
+		cfg.ias = ias[r % ARRAY_SIZE(ias)];
+		r /= ARRAY_SIZE(ias);
+		cfg.pgsize_bitmap = pgsizes[r % ARRAY_SIZE(pgsizes)];
+		r /= ARRAY_SIZE(pgsizes);
+		pt_test_iop_compare(test, fmts[r], &cfg, &built, &refused);
+	}
+	kunit_info(test, "%u configurations built by both, %u refused by both\n",
+		   built, refused);
+	KUNIT_EXPECT_EQ(test, built + refused, all);
+	KUNIT_EXPECT_GT(test, built, 500);
+	KUNIT_EXPECT_GT(test, refused, 500);
+	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
+}
+
+struct pt_test_tlb {
+	unsigned int add_pages;
+	unsigned long add_iova;
+	size_t add_size;
+	unsigned int walks;
+	unsigned long walk_iova;
+	size_t walk_size, walk_granule;
+};
+
+static void pt_test_tlb_all(void *cookie)
+{
+}
+
+static void pt_test_tlb_walk(unsigned long iova, size_t size, size_t granule,
+			     void *cookie)
+{
+	struct pt_test_tlb *r = cookie;
+
+	r->walks++;
+	r->walk_iova = iova;
+	r->walk_size = size;
+	r->walk_granule = granule;
+}
+
+static void pt_test_tlb_add(struct iommu_iotlb_gather *gather,
+			    unsigned long iova, size_t granule, void *cookie)
+{
+	struct pt_test_tlb *r = cookie;
+
+	if (!r->add_pages)
+		r->add_iova = iova;
+	r->add_pages++;
+	r->add_size = granule;
+	/* What arm-smmu-v3 does: the gather's range and page size. */
+	iommu_iotlb_gather_add_range(gather, iova, granule);
+	gather->pgsize = granule;
+}
+
+static const struct iommu_flush_ops pt_test_tlb_ops = {
+	.tlb_flush_all = pt_test_tlb_all,
+	.tlb_flush_walk = pt_test_tlb_walk,
+	.tlb_add_page = pt_test_tlb_add,
+};
+
+/*
+ * The driver's TLB callbacks through io_pgtable_ops, both implementations
+ * for what both do alike: a partial unmap splits a block and adds the one
+ * page (the gather gets its pgsize, which arm-smmu-v3's iotlb_sync needs),
+ * a block unmap adds the block, a queued gather gets nothing; and with
+ * TTBR1, upper-half IOVAs. generic_pt alone also frees a table an unmap
+ * emptied: after a walk flush of its range.
+ */
+static void pt_test_iop_tlb(struct kunit *test)
+{
+	enum io_pgtable_impl impls[] = { IO_PGTABLE_IMPL_CLASSIC,
+					 IO_PGTABLE_IMPL_GENERIC_PT };
+	struct device *dev = pt_test_iop_dev(test);
+	unsigned int n;
+
+	/* Each implementation, with TTBR0 and with TTBR1. */
+	for (n = 0; n < 2 * ARRAY_SIZE(impls); n++) {
+		unsigned int k = n / 2, ttbr1 = n % 2;
+		struct pt_test_tlb *r = kunit_kzalloc(test, sizeof(*r),
+						      GFP_KERNEL);
+		struct io_pgtable_cfg cfg = {
+			.quirks = ttbr1 ? IO_PGTABLE_QUIRK_ARM_TTBR1 : 0,
+			.pgsize_bitmap = SZ_4K | SZ_2M | SZ_1G,
+			.ias = 48,
+			.oas = 48,
+			.coherent_walk = true,
+			.tlb = &pt_test_tlb_ops,
+			.iommu_dev = dev,
+		};
+		unsigned long hi = ttbr1 ? ~(BIT_ULL(48) - 1) : 0;
+		struct iommu_iotlb_gather gather;
+		struct io_pgtable_ops *ops;
+		size_t mapped = 0;
+
+		KUNIT_ASSERT_NOT_NULL(test, r);
+		ops = pt_test_iop_alloc(ARM_64_LPAE_S1, &cfg, impls[k], r);
+		KUNIT_ASSERT_NOT_NULL(test, ops);
+		KUNIT_EXPECT_EQ(test, arm_lpae_pt_owns(ops), k == 1);
+
+		/* Part of a block: split, one page added. */
+		KUNIT_ASSERT_EQ(test, ops->map_pages(ops, hi | SZ_2M, SZ_2M,
+						     SZ_2M, 1, IOMMU_READ,
+						     GFP_KERNEL, &mapped), 0);
+		iommu_iotlb_gather_init(&gather);
+		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops, hi | (SZ_2M + SZ_4K),
+						       SZ_4K, 1, &gather),
+				SZ_4K);
+		KUNIT_EXPECT_EQ(test, r->add_pages, 1);
+		KUNIT_EXPECT_EQ(test, r->add_iova, hi | (SZ_2M + SZ_4K));
+		KUNIT_EXPECT_EQ(test, r->add_size, SZ_4K);
+		KUNIT_EXPECT_EQ(test, gather.pgsize, SZ_4K);
+		KUNIT_EXPECT_EQ(test, ops->iova_to_phys(ops, hi | SZ_2M),
+				SZ_2M);
+		KUNIT_EXPECT_EQ(test, ops->iova_to_phys(ops,
+							hi | (SZ_2M + SZ_4K)),
+				0);
+		KUNIT_EXPECT_EQ(test, ops->iova_to_phys(ops,
+							hi | (SZ_4M - 1)),
+				SZ_4M - 1);
+
+		/* A block: the block. Queued: nothing. */
+		KUNIT_ASSERT_EQ(test, ops->map_pages(ops, hi | SZ_1G, SZ_1G,
+						     SZ_2M, 2, IOMMU_READ,
+						     GFP_KERNEL, &mapped), 0);
+		r->add_pages = 0;
+		iommu_iotlb_gather_init(&gather);
+		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops, hi | SZ_1G, SZ_2M,
+						       1, &gather), SZ_2M);
+		KUNIT_EXPECT_EQ(test, r->add_pages, 1);
+		KUNIT_EXPECT_EQ(test, r->add_iova, hi | SZ_1G);
+		KUNIT_EXPECT_EQ(test, r->add_size, SZ_2M);
+		r->add_pages = 0;
+		iommu_iotlb_gather_init(&gather);
+		gather.queued = true;
+		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops,
+						       hi | (SZ_1G + SZ_2M),
+						       SZ_2M, 1, &gather),
+				SZ_2M);
+		KUNIT_EXPECT_EQ(test, r->add_pages, 0);
+
+		if (k == 1) {
+			/*
+			 * A table of 4K pages, all unmapped: every page
+			 * added, the table freed after a walk flush.
+			 */
+			KUNIT_ASSERT_EQ(test,
+					ops->map_pages(ops, hi | SZ_4M,
+						       SZ_4K, SZ_4K, 512,
+						       IOMMU_READ, GFP_KERNEL,
+						       &mapped), 0);
+			r->add_pages = 0;
+			r->walks = 0;
+			iommu_iotlb_gather_init(&gather);
+			KUNIT_EXPECT_EQ(test,
+					ops->unmap_pages(ops, hi | SZ_4M,
+							 SZ_4K, 512, &gather),
+					SZ_2M);
+			KUNIT_EXPECT_EQ(test, r->add_pages, 512);
+			KUNIT_EXPECT_EQ(test, r->add_iova, hi | SZ_4M);
+			KUNIT_EXPECT_EQ(test, r->walks, 1);
+			KUNIT_EXPECT_EQ(test, r->walk_iova, hi | SZ_4M);
+			KUNIT_EXPECT_EQ(test, r->walk_size, SZ_2M);
+			KUNIT_EXPECT_EQ(test, r->walk_granule, SZ_4K);
+			KUNIT_EXPECT_TRUE(test,
+					  iommu_pages_list_empty(&gather.freelist));
+		}
+		/* Bad input: the error io-pgtable-arm gives, nothing changed. */
+		if (!ttbr1) {
+			KUNIT_EXPECT_EQ(test, ops->iova_to_phys(ops, BIT_ULL(48)),
+					0);
+			KUNIT_EXPECT_EQ(test,
+					ops->map_pages(ops, SZ_8M, SZ_8M,
+						       SZ_4K, 1, 0, GFP_KERNEL,
+						       &mapped), -EINVAL);
+		}
+		free_io_pgtable_ops(ops);
+	}
+}
+#endif
+
 static struct kunit_case pt_test_armv8_cases[] = {
 	KUNIT_CASE(pt_test_armv8_bad_cfg),
+	KUNIT_CASE_PARAM(pt_test_armv8_top, pt_test_cfg_gen_params),
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
 	KUNIT_CASE_PARAM(pt_test_armv8_differential, pt_test_cfg_gen_params),
+#endif
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT)
+	KUNIT_CASE(pt_test_iop_registers),
+	KUNIT_CASE(pt_test_iop_tlb),
 #endif
 	{}
 };

@@ -82,11 +82,12 @@ static __always_inline u64 pt_fmt_leaf_step(const struct pt_iommu_vtdss *t,
 	return 1ULL << lg2;
 }
 
-/* No privilege levels; memory type comes from the snoop setting. */
+/*
+ * No privilege levels, so IOMMU_PRIV changes nothing (as in 6.12); the
+ * memory type comes from the snoop setting.
+ */
 static __always_inline int pt_fmt_attrs(const struct pt_iommu_vtdss *t, int prot, u64 *attrs)
 {
-	if (prot & IOMMU_PRIV)
-		return -EINVAL;
 	*attrs = ((prot & IOMMU_READ) ? VTDSS_PTE_R : 0) |
 		 ((prot & IOMMU_WRITE) ? VTDSS_PTE_W : 0) |
 		 (t->force_snoop ? VTDSS_PTE_SNP : 0);
