@@ -8,6 +8,7 @@
  */
 #define pr_fmt(fmt)	"arm-lpae io-pgtable: " fmt
 
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/generic_pt.h>
 #include <linux/io-pgtable.h>
@@ -34,9 +35,20 @@ struct arm_lpae_pt {
 
 static atomic_long_t arm_lpae_pt_live;
 
+/**
+ * arm_lpae_pt_live_tables() - Tables generic_pt built and has not freed
+ *
+ * Return: their number, as the live_tables parameter reads.
+ */
+long arm_lpae_pt_live_tables(void)
+{
+	return atomic_long_read(&arm_lpae_pt_live);
+}
+EXPORT_SYMBOL_IF_KUNIT(arm_lpae_pt_live_tables);
+
 static int arm_lpae_pt_live_get(char *buf, const struct kernel_param *kp)
 {
-	return sysfs_emit(buf, "%ld\n", atomic_long_read(&arm_lpae_pt_live));
+	return sysfs_emit(buf, "%ld\n", arm_lpae_pt_live_tables());
 }
 
 static const struct kernel_param_ops arm_lpae_pt_live_ops = {

@@ -7,7 +7,8 @@
 #   - kernel-doc -none on every owned .c/.h file, and no new kernel-doc
 #     warnings in upstream headers the patches touch;
 #   - W=1 and sparse (C=1) on the objects built from owned .c files, in
-#     the x86_64 test kernel's build directory (after it is built).
+#     the x86_64 test kernel's build directory (arm64's for code only ARM
+#     builds), after it is built.
 . "$(dirname "$0")/lib.sh"
 
 LOG=$LOGDIR/lint.log
@@ -72,17 +73,41 @@ for h in $(git diff --name-only --diff-filter=M refs/tags/harness/base HEAD -- '
 done
 rm -f "$BUILD/lint-base.h"
 
-# W=1 and sparse on the owned objects, in the x86_64 test kernel's tree.
+# W=1 and sparse on the owned objects, in the x86_64 test kernel's tree;
+# code only ARM builds (its Makefile's option off in x86_64, on in arm64)
+# in the arm64 test kernel's.
 out=$BUILD/out/x86_64
 objs=
 for f in $owned_src; do
 	case $f in *.c) objs="$objs ${f%.c}.o" ;; esac
 done
+
+# lint_arch OBJ: the test kernel whose configuration builds OBJ.
+lint_arch() {
+	local dir base sym
+	dir=$(dirname "$1")
+	base=$(basename "$1")
+	sym=$(sed -n "s/^obj-\$(CONFIG_\([A-Z0-9_]*\)).*[[:space:]]${base//./\\.}\$/\1/p" \
+		"$TREE/$dir/Makefile" 2>/dev/null | head -1)
+	if [ -n "$sym" ] && ! grep -q "^CONFIG_$sym=y" "$BUILD/out/x86_64/.config" &&
+		grep -q "^CONFIG_$sym=y" "$BUILD/out/arm64/.config" 2>/dev/null; then
+		echo arm64
+	else
+		echo x86_64
+	fi
+}
+
 if [ -n "$objs" ] && [ -f "$out/.config" ] && command -v sparse >/dev/null; then
 	for o in $objs; do
+		out=$BUILD/out/x86_64
+		mk=(ARCH=x86_64 CC="ccache gcc")
+		if [ "$(lint_arch "$o")" = arm64 ]; then
+			out=$BUILD/out/arm64
+			mk=(ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- CC="ccache aarch64-linux-gnu-gcc")
+		fi
 		# force a rebuild of just this object, with W=1 and sparse
 		rm -f "$out/$o"
-		res=$(make -C "$TREE" O="$out" ARCH=x86_64 CC="ccache gcc" W=1 C=1 "$o" 2>&1 |
+		res=$(make -C "$TREE" O="$out" "${mk[@]}" W=1 C=1 "$o" 2>&1 |
 			grep -E 'warning:|error:')
 		echo "=== W=1 C=1 $o" >>"$LOG"
 		echo "$res" >>"$LOG"

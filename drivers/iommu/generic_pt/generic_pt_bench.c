@@ -13,6 +13,14 @@
  * the minimum and median nanoseconds per operation and new/old ratios of
  * both. It passes unless an operation fails.
  *
+ * On arm64 with an SMMUv3, the same rows also go through iommu_map() and
+ * iommu_unmap() on two paging domains of the first PCI device behind it,
+ * one with io-pgtable-arm's tables and one with generic_pt's
+ * (io_pgtable_arm.generic_pt switched for the allocation): the IOMMU core
+ * splits the range, the driver flushes its TLB as it does for any domain.
+ * Beside them, the floor: the same number of entries written with a loop
+ * of stores into a table allocated beforehand.
+ *
  * The clock is the CPU's cycle counter (get_cycles()), calibrated against
  * ktime_get_ns() once. Under QEMU TCG a ktime_get_ns() pair costs about as
  * much as a one-page map; timing single operations, the ratios moved with
@@ -27,6 +35,7 @@
 #include <linux/iommu.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -53,10 +62,15 @@ static const struct bench_case bench_cases[] = {
 	{ "1 x 1G", SZ_1G, 1 },
 };
 
-/* One implementation under test: generic_pt or an io-pgtable. */
+/*
+ * One implementation under test: generic_pt, an io-pgtable, an IOMMU
+ * domain, or the floor (@floor: stores into a table allocated once).
+ */
 struct bench_impl {
 	struct pt_iommu *pt;
 	struct io_pgtable_ops *ops;
+	struct iommu_domain *dom;
+	u64 *floor;
 	bool amd;
 	u64 *map_ns;
 	u64 *unmap_ns;
@@ -109,9 +123,34 @@ static int bench_clock_init(struct kunit_suite *suite)
 #define BENCH_IOVA	SZ_1G
 #define BENCH_PA	(2ULL * SZ_1G)
 
+/* The entries a map of the case writes: one per page. */
+static void bench_floor_write(struct bench_impl *b, const struct bench_case *c,
+			      u64 pte)
+{
+	size_t j;
+
+	for (j = 0; j < c->count; j++)
+		WRITE_ONCE(b->floor[j & 511], pte ? pte + (j << 12) : 0);
+}
+
 static int bench_map(struct bench_impl *b, const struct bench_case *c,
 		     unsigned long iova, u64 pa, size_t *mapped)
 {
+	size_t len = c->pgsize * c->count;
+	int ret;
+
+	if (b->floor) {
+		bench_floor_write(b, c, pa | 3);
+		*mapped += len;
+		return 0;
+	}
+	if (b->dom) {
+		ret = iommu_map(b->dom, iova, pa, len, IOMMU_READ | IOMMU_WRITE,
+				GFP_KERNEL);
+		if (!ret)
+			*mapped += len;
+		return ret;
+	}
 	if (b->pt)
 		return b->pt->ops->map_pages(b->pt, iova, pa, c->pgsize,
 					     c->count, IOMMU_READ | IOMMU_WRITE,
@@ -126,6 +165,12 @@ static size_t bench_unmap(struct bench_impl *b, const struct bench_case *c,
 {
 	size_t unmapped;
 
+	if (b->floor) {
+		bench_floor_write(b, c, 0);
+		return c->pgsize * c->count;
+	}
+	if (b->dom)
+		return iommu_unmap(b->dom, iova, c->pgsize * c->count);
 	if (b->pt)
 		return b->pt->ops->unmap_pages(b->pt, iova, c->pgsize,
 					       c->count, gather);
@@ -190,15 +235,20 @@ static unsigned int bench_ratio(u64 a, u64 b)
 	return b ? div64_u64(a * 100, b) : 0;
 }
 
-/* Rows for one format: @impl[0] generic_pt, @impl[1] the 6.12 code. */
+/*
+ * Rows for one format: @impl[0] generic_pt, @impl[1] the 6.12 code, and
+ * with @floor the floor's minimum and median beside each row.
+ */
 static void bench_format(struct kunit *test, const char *fmt,
-			 struct bench_impl impl[2], u64 sizes)
+			 struct bench_impl impl[2], u64 sizes,
+			 struct bench_impl *floor)
 {
 	unsigned int i, r, k, n;
 
 	for (i = 0; i < ARRAY_SIZE(bench_cases); i++) {
 		const struct bench_case *c = &bench_cases[i];
-		u64 st[2][4];
+		char fmap[32] = "", funmap[32] = "";
+		u64 st[2][4], fl[4];
 
 		if (!(sizes & c->pgsize))
 			continue;
@@ -221,14 +271,24 @@ static void bench_format(struct kunit *test, const char *fmt,
 			bench_stats(impl[k].map_ns, &st[k][0], &st[k][1]);
 			bench_stats(impl[k].unmap_ns, &st[k][2], &st[k][3]);
 		}
-		kunit_info(test, "%-5s map   %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%\n",
+		if (floor) {
+			for (n = 0; n < ITERS; n++)
+				KUNIT_ASSERT_EQ(test, bench_one(floor, c, n), 0);
+			bench_stats(floor->map_ns, &fl[0], &fl[1]);
+			bench_stats(floor->unmap_ns, &fl[2], &fl[3]);
+			snprintf(fmap, sizeof(fmap), " | %6llu %6llu", fl[0],
+				 fl[1]);
+			snprintf(funmap, sizeof(funmap), " | %6llu %6llu", fl[2],
+				 fl[3]);
+		}
+		kunit_info(test, "%-5s map   %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%%s\n",
 			   fmt, c->name, st[0][0], st[0][1], st[1][0],
 			   st[1][1], bench_ratio(st[0][0], st[1][0]),
-			   bench_ratio(st[0][1], st[1][1]));
-		kunit_info(test, "%-5s unmap %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%\n",
+			   bench_ratio(st[0][1], st[1][1]), fmap);
+		kunit_info(test, "%-5s unmap %-8s | %6llu %6llu | %6llu %6llu | %3u%% %3u%%%s\n",
 			   fmt, c->name, st[0][2], st[0][3], st[1][2],
 			   st[1][3], bench_ratio(st[0][2], st[1][2]),
-			   bench_ratio(st[0][3], st[1][3]));
+			   bench_ratio(st[0][3], st[1][3]), funmap);
 	}
 }
 
@@ -320,7 +380,7 @@ static void bench_lpae(struct kunit *test)
 	bench_alloc_samples(test, &impl[0]);
 	bench_alloc_samples(test, &impl[1]);
 	bench_header(test, impl[0].map_ns);
-	bench_format(test, "LPAE", impl, cfg.pgsize_bitmap);
+	bench_format(test, "LPAE", impl, cfg.pgsize_bitmap, NULL);
 	free_io_pgtable_ops(impl[1].ops);
 	t->iommu.ops->deinit(&t->iommu);
 }
@@ -346,9 +406,71 @@ static void bench_amd(struct kunit *test)
 	bench_alloc_samples(test, &impl[0]);
 	bench_alloc_samples(test, &impl[1]);
 	bench_header(test, impl[0].map_ns);
-	bench_format(test, "AMDv1", impl, SZ_4K | SZ_2M | SZ_1G);
+	bench_format(test, "AMDv1", impl, SZ_4K | SZ_2M | SZ_1G, NULL);
 	free_io_pgtable_ops(impl[1].ops);
 	t->iommu.ops->deinit(&t->iommu);
+}
+#endif
+
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+/*
+ * A paging domain of @dev's IOMMU with tables from generic_pt (@pt) or
+ * io-pgtable-arm; NULL if the driver does not use io-pgtable-arm's LPAE
+ * formats (no new table of generic_pt's appeared for @pt).
+ */
+static struct iommu_domain *bench_domain(struct device *dev, bool pt)
+{
+	long live = arm_lpae_pt_live_tables();
+	bool was = io_pgtable_arm_set_generic_pt(pt);
+	struct iommu_domain *dom = iommu_paging_domain_alloc(dev);
+
+	io_pgtable_arm_set_generic_pt(was);
+	if (IS_ERR(dom))
+		return NULL;
+	if (arm_lpae_pt_live_tables() - live != pt) {
+		iommu_domain_free(dom);
+		return NULL;
+	}
+	return dom;
+}
+
+static void bench_smmu(struct kunit *test)
+{
+	struct bench_impl impl[2] = {}, floor = {};
+	struct pci_dev *pdev = NULL;
+	u64 sizes;
+
+	for_each_pci_dev(pdev)
+		if (device_iommu_mapped(&pdev->dev))
+			break;
+	if (!pdev)
+		kunit_skip(test, "no PCI device behind an IOMMU");
+	impl[0].dom = bench_domain(&pdev->dev, true);
+	impl[1].dom = bench_domain(&pdev->dev, false);
+	if (!impl[0].dom || !impl[1].dom) {
+		if (impl[0].dom)
+			iommu_domain_free(impl[0].dom);
+		if (impl[1].dom)
+			iommu_domain_free(impl[1].dom);
+		pci_dev_put(pdev);
+		kunit_skip(test, "%s: its IOMMU does not use io-pgtable-arm LPAE",
+			   pci_name(pdev));
+	}
+	kunit_info(test, "%s: paging domains of its IOMMU (%s), generic_pt's and io-pgtable-arm's; floor: stores into a table\n",
+		   pci_name(pdev), dev_driver_string(pdev->dev.iommu->iommu_dev->dev));
+	floor.floor = kunit_kzalloc(test, SZ_4K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, floor.floor);
+	bench_alloc_samples(test, &impl[0]);
+	bench_alloc_samples(test, &impl[1]);
+	bench_alloc_samples(test, &floor);
+	bench_header(test, impl[0].map_ns);
+	sizes = impl[0].dom->pgsize_bitmap & impl[1].dom->pgsize_bitmap;
+	KUNIT_EXPECT_EQ(test, impl[0].dom->pgsize_bitmap,
+			impl[1].dom->pgsize_bitmap);
+	bench_format(test, "SMMU", impl, sizes, &floor);
+	iommu_domain_free(impl[0].dom);
+	iommu_domain_free(impl[1].dom);
+	pci_dev_put(pdev);
 }
 #endif
 
@@ -358,6 +480,9 @@ static struct kunit_case bench_cases_list[] = {
 #endif
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 	KUNIT_CASE_SLOW(bench_amd),
+#endif
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE_SLOW(bench_smmu),
 #endif
 	{}
 };
@@ -370,5 +495,6 @@ static struct kunit_suite bench_suite = {
 
 kunit_test_suite(bench_suite);
 
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 MODULE_DESCRIPTION("Benchmark of the generic IO page table against 6.12's");
 MODULE_LICENSE("GPL");
