@@ -139,13 +139,9 @@ static int arm_lpae_pt_map_pages(struct io_pgtable_ops *ops,
 	struct pt_iommu *pt = &p->table.iommu;
 	int ret;
 
-	if (WARN_ON(!pgsize || (pgsize & p->iop.cfg.pgsize_bitmap) != pgsize))
-		return -EINVAL;
-	if (WARN_ON(!arm_lpae_pt_in(p, &iova) ||
-		    paddr >> p->iop.cfg.oas))
+	/* The library refuses a bad size, address or prot as 6.12 does. */
+	if (WARN_ON(!arm_lpae_pt_in(p, &iova)))
 		return -ERANGE;
-	if (!(prot & (IOMMU_READ | IOMMU_WRITE)))
-		return -EINVAL;
 	ret = pt->ops->map_pages(pt, iova, paddr, pgsize, pgcount, prot, gfp,
 				 mapped);
 	/* The entries before any walk the caller can start. */

@@ -482,6 +482,7 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			n = 1U << (lg2 - shift);
 			for (i = 0; i < n; i++)
 				WRITE_ONCE(table[idx + i], 0);
+#ifdef PT_FMT_LEVEL_SIZES
 			if (report) {
 				if (run_count && lg2 != run_lg2) {
 					PT_FN(report)(t, gather, run_iova,
@@ -494,6 +495,7 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 				}
 				run_count++;
 			}
+#endif
 			idx += n;
 			iova += 1UL << lg2;
 			done += 1UL << lg2;
@@ -504,6 +506,14 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		}
 		if (idx != first)
 			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
+#ifndef PT_FMT_LEVEL_SIZES
+		/* One leaf size per level: the run is what this pass cleared. */
+		run_count = idx - first;
+		run_iova = iova - (run_count << shift);
+		run_lg2 = shift;
+		if (!report)
+			run_count = 0;
+#endif
 		if (run_count)
 			PT_FN(report)(t, gather, run_iova, run_lg2, run_count);
 		if (stop)
