@@ -455,7 +455,7 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		u64 pte = 0;
 
 		while (idx < end) {
-			unsigned int i, n, lg2;
+			unsigned int i, n, lg2, leaves = 1;
 
 			pte = READ_ONCE(table[idx]);
 			if (!pte) {
@@ -482,7 +482,27 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			n = 1U << (lg2 - shift);
 			for (i = 0; i < n; i++)
 				WRITE_ONCE(table[idx + i], 0);
-#ifdef PT_FMT_LEVEL_SIZES
+#ifndef PT_FMT_LEVEL_SIZES
+			/*
+			 * A leaf is one entry here: the leaves that follow, up
+			 * to the end of the table or of the range, in one loop.
+			 */
+			{
+				size_t left = (len - done) >> shift;
+				unsigned int last = left < end - idx ? idx + left : end;
+
+				for (i = idx + 1; i < last; i++) {
+					u64 next = READ_ONCE(table[i]);
+
+					if (!next ||
+					    (level && pt_fmt_is_table(t, level, next)))
+						break;
+					WRITE_ONCE(table[i], 0);
+				}
+				n = i - idx;
+				leaves = n;
+			}
+#endif
 			if (report) {
 				if (run_count && lg2 != run_lg2) {
 					PT_FN(report)(t, gather, run_iova,
@@ -493,12 +513,11 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 					run_iova = iova;
 					run_lg2 = lg2;
 				}
-				run_count++;
+				run_count += leaves;
 			}
-#endif
 			idx += n;
-			iova += 1UL << lg2;
-			done += 1UL << lg2;
+			iova += (unsigned long)leaves << lg2;
+			done += (size_t)leaves << lg2;
 			if (done >= len) {
 				stop = idx != end;
 				break;
@@ -506,14 +525,6 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		}
 		if (idx != first)
 			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
-#ifndef PT_FMT_LEVEL_SIZES
-		/* One leaf size per level: the run is what this pass cleared. */
-		run_count = idx - first;
-		run_iova = iova - (run_count << shift);
-		run_lg2 = shift;
-		if (!report)
-			run_count = 0;
-#endif
 		if (run_count)
 			PT_FN(report)(t, gather, run_iova, run_lg2, run_count);
 		if (stop)
