@@ -97,7 +97,7 @@ rst_block() {
 
 bench() {
 	local b f
-	for b in pages pt dma-vtd dma-amd dma-smmuv3; do
+	for b in pages pt pt-smmuv3 dma-vtd dma-amd dma-smmuv3; do
 		f=$BUILD/bench/$b.txt.summary
 		if [ -s "$f" ]; then
 			printf '  make bench BENCH=%s (%s):\n' "$b" "$(date -u -r "$f" +%F)"
@@ -109,6 +109,9 @@ bench() {
 	echo "  generic_pt, new/old of the minimums over five boots, recorded in"
 	echo "  Documentation/iommu/generic_pt.rst:"
 	rst_block Documentation/iommu/generic_pt.rst 'The new/old ratio of the minimums over five boots'
+	echo "  generic_pt through SMMUv3 domains against io-pgtable-arm's, recorded"
+	echo "  in Documentation/iommu/generic_pt.rst:"
+	rst_block Documentation/iommu/generic_pt.rst 'boot and the new/old ratio of the minimums over the five'
 }
 
 cmd_write() {
