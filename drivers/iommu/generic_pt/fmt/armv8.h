@@ -30,7 +30,6 @@
 #define ARMV8_PTE_NS		BIT_ULL(5)
 #define ARMV8_PTE_AP_UNPRIV	BIT_ULL(6)
 #define ARMV8_PTE_AP_RDONLY	BIT_ULL(7)
-#define ARMV8_PTE_AP_RDONLY_BIT	7
 #define ARMV8_PTE_SH_OS		(2ULL << 8)
 #define ARMV8_PTE_SH_IS		(3ULL << 8)
 #define ARMV8_PTE_AF		BIT_ULL(10)
@@ -200,9 +199,20 @@ static __always_inline bool pt_fmt_leaf_dirty(const struct pt_iommu_armv8 *t, u6
 	return (pte & (ARMV8_PTE_AP_RDONLY | ARMV8_PTE_DBM)) == ARMV8_PTE_DBM;
 }
 
+/*
+ * Write-protect a dirty leaf again (set AP[2]), but only while it is still
+ * a dirty leaf: an unmap may have emptied the entry since the walk read
+ * it, and an atomic OR would then leave AP[2] in an empty entry, which
+ * every later map there refuses as occupied.
+ */
 static __always_inline void pt_fmt_leaf_clear_dirty(const struct pt_iommu_armv8 *t, u64 *ptep)
 {
-	set_bit(ARMV8_PTE_AP_RDONLY_BIT, (unsigned long *)ptep);
+	u64 pte = READ_ONCE(*ptep);
+
+	do {
+		if (!pt_fmt_leaf_dirty(t, pte))
+			return;
+	} while (!try_cmpxchg64(ptep, &pte, pte | ARMV8_PTE_AP_RDONLY));
 }
 
 #endif

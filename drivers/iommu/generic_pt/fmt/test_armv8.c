@@ -107,6 +107,30 @@ static void pt_test_armv8_bad_cfg(struct kunit *test)
 }
 
 /*
+ * Clearing the dirty state races an unmap (read_and_clear_dirty may run at
+ * any time): an entry emptied after the walk read it stays empty, a clean
+ * or read-only leaf is left alone, a dirty one is write-protected again.
+ */
+static void pt_test_armv8_clear_dirty(struct kunit *test)
+{
+	const struct pt_iommu_armv8 t = { .granule_lg2 = 12 };
+	u64 leaf = 0x40000000ULL | ARMV8_PTE_AF | ARMV8_PTE_TYPE_PAGE |
+		   ARMV8_PTE_DBM;
+	u64 pte = 0;
+
+	pt_fmt_leaf_clear_dirty(&t, &pte);
+	KUNIT_EXPECT_EQ(test, pte, 0);
+	pte = leaf | ARMV8_PTE_AP_RDONLY;
+	pt_fmt_leaf_clear_dirty(&t, &pte);
+	KUNIT_EXPECT_EQ(test, pte, leaf | ARMV8_PTE_AP_RDONLY);
+	pte = leaf;
+	KUNIT_EXPECT_TRUE(test, pt_fmt_leaf_dirty(&t, pte));
+	pt_fmt_leaf_clear_dirty(&t, &pte);
+	KUNIT_EXPECT_EQ(test, pte, leaf | ARMV8_PTE_AP_RDONLY);
+	KUNIT_EXPECT_FALSE(test, pt_fmt_leaf_dirty(&t, pte));
+}
+
+/*
  * The start table is aligned to a granule or a page, whichever is smaller,
  * however few entries it has (4 at 32 bits with 4K, 64 at 48 bits with
  * 64K), as io-pgtable-arm allocates it.
@@ -474,6 +498,7 @@ static void pt_test_iop_tlb(struct kunit *test)
 
 static struct kunit_case pt_test_armv8_cases[] = {
 	KUNIT_CASE(pt_test_armv8_bad_cfg),
+	KUNIT_CASE(pt_test_armv8_clear_dirty),
 	KUNIT_CASE_PARAM(pt_test_armv8_top, pt_test_cfg_gen_params),
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
 	KUNIT_CASE_PARAM(pt_test_armv8_differential, pt_test_cfg_gen_params),
