@@ -184,8 +184,9 @@ static int arm_lpae_pt_read_and_clear_dirty(struct io_pgtable_ops *ops,
 	struct arm_lpae_pt *p = arm_lpae_pt_ops(ops);
 	struct pt_iommu *pt = &p->table.iommu;
 
+	/* As io-pgtable-arm: the lower half only, TTBR1 or not. */
 	if (WARN_ON(!size) || p->iop.fmt != ARM_64_LPAE_S1 ||
-	    WARN_ON(!arm_lpae_pt_in(p, &iova)))
+	    WARN_ON((iova + size - 1) & ~(BIT_ULL(p->ias) - 1)))
 		return -EINVAL;
 	if (!pt->ops->read_and_clear_dirty)
 		return -EOPNOTSUPP;

@@ -826,12 +826,10 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 		ops->leaves_unmapped(pt, gather, iova, __ffs(done), 1);
 	else if (!done)
 		done = PT_FN(unmap_range)(t, iova, len, free, gather, report);
-	if (free == &own) {
-		if (!iommu_pages_list_empty(&own))
-			iommu_put_pages_list_rcu(&own);
-	} else if (done && gather && !report) {
+	if (free == &own && !iommu_pages_list_empty(&own))
+		iommu_put_pages_list_rcu(&own);
+	if (done && gather && !report)
 		iommu_iotlb_gather_add_range(gather, iova, done);
-	}
 	return done;
 }
 

@@ -326,7 +326,6 @@ static void pt_test_iop_registers(struct kunit *test)
 	}
 	kunit_info(test, "%u configurations built by both, %u refused by both\n",
 		   built, refused);
-	KUNIT_EXPECT_EQ(test, built + refused, all);
 	KUNIT_EXPECT_GT(test, built, 500);
 	KUNIT_EXPECT_GT(test, refused, 500);
 	KUNIT_EXPECT_EQ(test, pt_test_nr_pages(), nr);
