@@ -14,7 +14,11 @@
 # exported headers and put in the initramfs as /bin/NAME, for the guest
 # init's iommutest.kselftest= and iommutest.dmabench= to run (rebuilt for
 # every boot, against that kernel's headers); KSFT_SKIPS, the number of
-# tests each of them may skip (default 0).  The console
+# tests each of them may skip (default 0); QEMU=backports, to boot on the
+# QEMU that deps.sh unpacked from bookworm-backports (10.0) instead of the
+# system's (arm64 only); SMMU_STAGE, the one SMMUv3 translation stage the
+# case expects the driver to find (evaluate.py checks the driver's feature
+# line for it).  The console
 # log is kept in build/cases/CASE/console.log; results in
 # build/cases/CASE/results.tsv.
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +28,7 @@ cdef=$TOP/tests/cases/$case
 [ -f "$cdef" ] || cdef=$TOP/tests/bench/$case
 [ -n "$case" ] && [ -f "$cdef" ] ||
 	die "unknown case '$case' (one of: $(ls "$TOP/tests/cases" "$TOP/tests/bench" | grep -v : | tr '\n' ' '))"
-KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G KSELFTESTS= KSFT_SKIPS=0
+KERNEL= QEMU_MACHINE= APPEND= TIMEOUT=900 MEM=2G KSELFTESTS= KSFT_SKIPS=0 QEMU= SMMU_STAGE=
 . "$cdef"
 dir=$BUILD/cases/$case
 label=$case
@@ -47,6 +51,16 @@ x86_64)
 arm64)
 	qemu=qemu-system-aarch64 cc=aarch64-linux-gnu-gcc console=ttyAMA0 ;;
 *) die "unsupported ARCH=$ARCH" ;;
+esac
+qemu_opts=()
+case $QEMU in
+'') ;;
+backports)
+	[ "$ARCH" = arm64 ] || die "case $case: QEMU=backports is arm64 only"
+	bash "$HARNESS/deps.sh" arm64 || exit 1
+	qemu_opts=(-L "$QEMU_BP/root/usr/share/qemu")
+	qemu=$QEMU_BP/root/usr/bin/$qemu ;;
+*) die "case $case: unknown QEMU=$QEMU (backports or unset)" ;;
 esac
 need "$qemu" "$cc" python3 timeout
 
@@ -111,7 +125,7 @@ truncate -s 64M "$dir/disk.img"
 
 log=$dir/console.log
 accel=${ACCEL:-tcg}
-cmd=("$qemu" $QEMU_MACHINE -accel "$accel" -smp 2 -m "$MEM" -display none -no-reboot
+cmd=("$qemu" ${qemu_opts[@]+"${qemu_opts[@]}"} $QEMU_MACHINE -accel "$accel" -smp 2 -m "$MEM" -display none -no-reboot
 	-serial stdio -monitor none
 	-kernel "$image" -initrd "$initrd"
 	-append "console=$console panic=-1 $APPEND"
@@ -128,7 +142,7 @@ took=$(($(date +%s) - s))
 [ $rc -eq 124 ] && echo "harness: QEMU killed after ${TIMEOUT}s" >>"$log"
 
 python3 "$HARNESS/evaluate.py" --case "$label" --log "$log" --config "$kout/.config" \
-	--ksft-skips "$KSFT_SKIPS" \
+	--ksft-skips "$KSFT_SKIPS" ${SMMU_STAGE:+--smmu-stage "$SMMU_STAGE"} \
 	--kunit-py "$TREE/tools/testing/kunit/kunit.py" --exit-status "$rc" \
 	--results "$dir/results.tsv"
 ok=$?

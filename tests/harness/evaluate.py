@@ -214,6 +214,29 @@ def judge_generic_pt(j, lines, cfg):
                 f'{live[-1]} tables built by generic_pt without io_pgtable_arm.generic_pt=1')
 
 
+SMMU_FEATURES = re.compile(r'arm-smmu-v3 \S+: ias \d+-bit, oas \d+-bit \(features (0x[0-9a-f]+)\)')
+SMMU_TRANS_S1, SMMU_TRANS_S2 = 1 << 9, 1 << 10   # ARM_SMMU_FEAT_TRANS_S1/S2
+
+
+def judge_smmu_stage(j, lines, stage):
+    """The translation stage the case's SMMUv3 offers, from arm-smmu-v3's
+    own feature line: offered alone, it is the stage of every paging domain
+    the driver builds (arm_smmu_domain_finalise() restricts the stage to
+    what the SMMU supports), so the device's tables are of that stage."""
+    if stage is None:
+        return
+    feats = [int(m.group(1), 16) for m in map(SMMU_FEATURES.search, lines) if m]
+    if not feats:
+        j.check('smmu-stage', False, 'no arm-smmu-v3 feature line in the log')
+        return
+    want, other = (SMMU_TRANS_S2, SMMU_TRANS_S1) if stage == 2 else (SMMU_TRANS_S1, SMMU_TRANS_S2)
+    ok = all(f & want and not f & other for f in feats)
+    j.check('smmu-stage', ok,
+            f'every SMMUv3 offers stage {stage} alone (features {", ".join(hex(f) for f in feats)}): '
+            f'its paging domains are stage {stage}' if ok else
+            f'the case wants an SMMUv3 with stage {stage} alone; features {", ".join(hex(f) for f in feats)}')
+
+
 def judge_kunit(j, lines, kunit_py):
     kern = []
     for l in lines:
@@ -353,6 +376,7 @@ def main():
     ap.add_argument('--exit-status', type=int)
     ap.add_argument('--results')
     ap.add_argument('--ksft-skips', type=int, default=0)
+    ap.add_argument('--smmu-stage', type=int, choices=(1, 2))
     a = ap.parse_args()
 
     try:
@@ -373,6 +397,7 @@ def main():
     judge_selftests(j, lines, a.config)
     judge_memdesc(j, lines, a.config)
     judge_generic_pt(j, lines, a.config)
+    judge_smmu_stage(j, lines, a.smmu_stage)
     judge_init(j, lines)
     judge_kselftests(j, lines, a.ksft_skips)
 

@@ -6,6 +6,8 @@ TOP=${TOP:-$(cd "$HARNESS/../.." && pwd)}
 BUILD=${BUILD:-$TOP/build}
 LOGDIR=${LOGDIR:-$BUILD/logs}
 TREE=$BUILD/linux
+# QEMU from bookworm-backports, unpacked by deps.sh for QEMU=backports cases.
+QEMU_BP=$BUILD/qemu-backports
 T0=${T0:-$(date +%s)}
 export TOP BUILD LOGDIR T0
 

@@ -41,7 +41,7 @@ t() {
 judge() {
 	python3 "$HARNESS/evaluate.py" --case fx --log "$1" --config "$2" \
 		--kunit-py "$KUNIT_PY" --exit-status "${3:-0}" --results "$TMP/rows" \
-		--ksft-skips "${KSFT_SKIPS:-0}"
+		--ksft-skips "${KSFT_SKIPS:-0}" ${SMMU_STAGE:+--smmu-stage "$SMMU_STAGE"}
 }
 
 # expect_fail CHECK PATTERN: the evaluator failed, and CHECK failed with a
@@ -276,6 +276,29 @@ t_eval_generic_pt() {
 	# without the option the row is not judged
 	judge "$TMP/planted.log" "$FIX/x86_64.config" || { cat "$TMP/rows"; return 1; }
 	! grep -qP '\tfx/generic_pt\t' "$TMP/rows"
+}
+
+t_eval_smmu_stage() {
+	local f='[    3.400000] arm-smmu-v3 9050000.smmuv3: ias 44-bit, oas 44-bit (features 0x000'
+	# no feature line at all
+	SMMU_STAGE=2 judge "$FIX/vtd-strict.console.log" "$FIX/x86_64.config"
+	expect_fail $? smmu-stage 'no arm-smmu-v3 feature line' || return 1
+	# QEMU 7.2: stage 1 alone
+	plant "${f}28305)" 100
+	SMMU_STAGE=2 judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? smmu-stage 'wants an SMMUv3 with stage 2 alone; features 0x28305' || return 1
+	SMMU_STAGE=1 judge "$TMP/planted.log" "$FIX/x86_64.config" || { cat "$TMP/rows"; return 1; }
+	# QEMU 10's virt-9.2 and later: both stages (the driver picks stage 1)
+	plant "${f}a8705)" 100
+	SMMU_STAGE=2 judge "$TMP/planted.log" "$FIX/x86_64.config"
+	expect_fail $? smmu-stage 'features 0xa8705' || return 1
+	# stage 2 alone
+	plant "${f}28505)" 100
+	SMMU_STAGE=2 judge "$TMP/planted.log" "$FIX/x86_64.config" || { cat "$TMP/rows"; return 1; }
+	grep -qP '^PASS\tfx/smmu-stage\t.*paging domains are stage 2' "$TMP/rows" || { cat "$TMP/rows"; return 1; }
+	# not asked: not judged
+	judge "$TMP/planted.log" "$FIX/x86_64.config" || return 1
+	! grep -qP '\tfx/smmu-stage\t' "$TMP/rows"
 }
 
 t_eval_selftest_fail() {
@@ -769,6 +792,7 @@ t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
 t eval_generic_pt "the io-pgtable implementation the boot asked for must be the one whose tables are alive after DMA"
 t eval_memdesc "the descriptor mode must match the config: separate descriptors need the kernel's line and both KUnit cases passing"
+t eval_smmu_stage "a case's SMMU_STAGE must be the one stage arm-smmu-v3 reports: missing line, stage 1 or both stages fail"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
 t eval_kselftest "kselftest TAP forwarded by the init: a row per test, skips explained; failures, skips beyond KSFT_SKIPS, XPASS, cut-short and missing output fail"
 t eval_kunit_off "kunit.enable=0 on the command line: no KTAP expected; without it, missing KTAP fails"
