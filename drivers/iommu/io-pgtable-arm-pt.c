@@ -188,8 +188,9 @@ static int arm_lpae_pt_read_and_clear_dirty(struct io_pgtable_ops *ops,
 	if (WARN_ON(!size) || p->iop.fmt != ARM_64_LPAE_S1 ||
 	    WARN_ON((iova + size - 1) & ~(BIT_ULL(p->ias) - 1)))
 		return -EINVAL;
-	if (!pt->ops->read_and_clear_dirty)
-		return -EOPNOTSUPP;
+	/* As io-pgtable-arm: without HD no leaf is dirty. */
+	if (!(p->iop.cfg.quirks & IO_PGTABLE_QUIRK_ARM_HD))
+		return 0;
 	return pt->ops->read_and_clear_dirty(pt, iova, size, flags, dirty);
 }
 

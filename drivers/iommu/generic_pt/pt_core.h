@@ -65,7 +65,9 @@ static void PT_FN(collect)(const struct PT_TABLE *t, u64 *table, unsigned int le
  * A leaf is to go where an entry holds a table: allowed when nothing is
  * mapped below it and the driver can flush the walk caches before the
  * table is freed. Rare (a range once mapped with small pages, unmapped page
- * by page, now mapped with a large one), so out of line.
+ * by page, now mapped with a large one), so out of line. A lockless
+ * iova_to_phys() may still be reading the table: it is freed after an RCU
+ * grace period.
  */
 static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 					 unsigned int level, unsigned long iova)
@@ -82,7 +84,7 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	pt_sync(pt, ptep, sizeof(*ptep));
 	pt->driver_ops->flush_walk(pt, iova, 1UL << pt_fmt_va_lg2(t, level));
 	PT_FN(collect)(t, table, level - 1, PT_MAX_LEVELS, &list);
-	iommu_put_pages_list(&list);
+	iommu_put_pages_list_rcu(&list);
 	return 0;
 }
 
@@ -374,9 +376,10 @@ err:
 /*
  * Replace the leaf *@ptep at @level by a table of leaves one level down
  * that translate the same, so that an unmap can take part of it. The walker
- * finds the leaf or the table, never a hole. Returns the table entry now in
- * *@ptep (also when a concurrent unmap of another part split it first), or
- * 0: no memory, or the leaf went away.
+ * finds the leaf or the table, never a hole. A leaf whose state changed
+ * meanwhile (read_and_clear_dirty() write-protected it) is split as it is
+ * now. Returns the table entry now in *@ptep (also when a concurrent unmap
+ * of another part split it first), or 0: no memory, or the leaf went away.
  */
 static noinline u64 PT_FN(split)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 				 unsigned int level)
@@ -385,24 +388,31 @@ static noinline u64 PT_FN(split)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	unsigned int lg2 = pt_fmt_va_lg2(t, level - 1);
 	unsigned int i, n = 1U << pt_fmt_items_lg2(t, level - 1, false);
 	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
-	u64 attrs = pt_fmt_leaf_attrs(t, level, pte);
-	u64 pa = pt_fmt_leaf_pa(t, level, pte);
 	u64 *table, new, old = pte;
 
 	table = pt_table_alloc(pt, size, GFP_ATOMIC);
 	if (!table)
 		return 0;
-	for (i = 0; i < n; i++)
-		table[i] = pt_fmt_leaf_entry(t, level - 1, pa + ((u64)i << lg2),
-					     lg2, attrs);
-	pt_sync(pt, table, size);
 	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
-	if (!try_cmpxchg64(ptep, &old, new)) {
-		pt_table_free(pt, table, size);
-		if (!old || !pt_fmt_is_table(t, level, old))
-			return 0;
-		new = old;
-	}
+	do {
+		u64 attrs = pt_fmt_leaf_attrs(t, level, old);
+		u64 pa = pt_fmt_leaf_pa(t, level, old);
+
+		for (i = 0; i < n; i++)
+			table[i] = pt_fmt_leaf_entry(t, level - 1,
+						     pa + ((u64)i << lg2), lg2,
+						     attrs);
+		pt_sync(pt, table, size);
+		if (try_cmpxchg64(ptep, &old, new))
+			break;
+		if (!old || pt_fmt_is_table(t, level, old)) {
+			pt_table_free(pt, table, size);
+			if (!old)
+				return 0;
+			new = old;
+			break;
+		}
+	} while (true);
 	PT_FN(table_seen)(t, ptep, new);
 	return new;
 }

@@ -71,6 +71,14 @@ static __always_inline size_t PT_FN(alloc_size)(const struct PT_TABLE *t,
 	return size;
 }
 
+/*
+ * A top that grows becomes an inner table of the new top and is released
+ * at the inner size, so a format that grows cannot round its top up.
+ */
+#if defined(PT_FMT_TOP_MIN_SIZE) && defined(PT_FMT_GROWS)
+#error "a format that grows its top cannot have a minimum top size"
+#endif
+
 static __always_inline u64 *PT_FN(table_va)(const struct PT_TABLE *t, u64 pte)
 {
 	return phys_to_virt(pt_fmt_table_pa(t, pte));

@@ -191,6 +191,15 @@ static void pt_test_finish(struct kunit *test, struct pt_test *pt_t)
 				    pt_t->seed);
 #endif
 	pt_t->pt->ops->deinit(pt_t->pt);
+	/*
+	 * A table a leaf replaced is freed after a grace period (a fragment's
+	 * callback queues its page's own, so two barriers); wait for them
+	 * only when the count says some are pending.
+	 */
+	if (pt_test_nr_pages() != pt_t->nr_pages) {
+		rcu_barrier();
+		rcu_barrier();
+	}
 	KUNIT_EXPECT_EQ_MSG(test, pt_test_nr_pages(), pt_t->nr_pages,
 			    "tables leaked (seed %llu)", pt_t->seed);
 }
@@ -641,8 +650,10 @@ static void pt_test_free_tables(struct kunit *test)
 	u64 min = pt_test_min_size(pt);
 	u64 span = 1ULL << pt_fmt_va_lg2(t, 1);
 	struct iommu_iotlb_gather gather;
+	unsigned long nr, nr_in_reader;
 	unsigned int tables;
 	size_t mapped;
+	int ret;
 
 	if (span > SZ_1G || !(pt->pgsize_bitmap & span)) {
 		pt_test_finish(test, pt_t);
@@ -661,13 +672,26 @@ static void pt_test_free_tables(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, tables - 1);
 	iommu_put_pages_list(&gather.freelist);
 
-	/* Piecemeal: the table stays empty; a big leaf replaces it. */
+	/*
+	 * Piecemeal: the table stays empty; a big leaf replaces it, and the
+	 * table outlives any lockless reader that may be in it (the map runs
+	 * inside a read-side section, as GFP_ATOMIC callers may).
+	 */
 	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0, min, IOMMU_READ,
 					  &mapped), 0);
 	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, span, min), min);
 	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, tables);
-	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, span, 0, span, IOMMU_READ,
-					  &mapped), 0);
+	nr = pt_test_nr_pages();
+	rcu_read_lock();
+	ret = pt->ops->map_pages(pt, span, 0, min, span / min, IOMMU_READ,
+				 GFP_ATOMIC, &mapped);
+	nr_in_reader = pt_test_nr_pages();
+	rcu_read_unlock();
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, nr_in_reader, nr);
+	rcu_barrier();
+	rcu_barrier();
+	KUNIT_EXPECT_LE(test, pt_test_nr_pages(), nr);
 	KUNIT_EXPECT_EQ(test, pt_t->flush_walks, 1);
 	KUNIT_EXPECT_EQ(test, pt_t->flush_iova, span);
 	KUNIT_EXPECT_EQ(test, pt_t->flush_size, span);
@@ -880,6 +904,113 @@ static void pt_test_concurrent(struct kunit *test)
 	wait_for_completion(&a.done);
 	KUNIT_EXPECT_EQ(test, a.err, 0);
 	KUNIT_EXPECT_EQ(test, b.err, 0);
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	pt_test_finish(test, pt_t);
+}
+
+struct pt_test_dirty_racer {
+	struct pt_test *pt_t;
+	unsigned long iova;
+	size_t len;
+	atomic_t stop;
+	unsigned long passes;
+	int err;
+	struct completion started;
+	struct completion done;
+};
+
+/* Clear the dirty state of [iova, iova + len) until told to stop. */
+static int pt_test_dirty_clear_thread(void *arg)
+{
+	struct pt_test_dirty_racer *r = arg;
+	struct pt_iommu *pt = r->pt_t->pt;
+	struct iommu_iotlb_gather gather;
+	struct iommu_dirty_bitmap dirty = { .gather = &gather };
+
+	while (!atomic_read(&r->stop) && !r->err) {
+		iommu_iotlb_gather_init(&gather);
+		r->err = pt->ops->read_and_clear_dirty(pt, r->iova, r->len, 0,
+						       &dirty);
+		if (!r->passes++)
+			complete(&r->started);
+		cond_resched();
+	}
+	complete_all(&r->started);
+	complete_all(&r->done);
+	return 0;
+}
+
+/* Also run at the test's end if an assertion cut it short. */
+static void pt_test_dirty_racer_stop(void *arg)
+{
+	struct pt_test_dirty_racer *r = arg;
+
+	atomic_set(&r->stop, 1);
+	wait_for_completion(&r->done);
+}
+
+#define PT_TEST_DIRTY_PAGES	32
+#define PT_TEST_DIRTY_ROUNDS	300
+
+/*
+ * read_and_clear_dirty may run at any time: a thread clears the dirty state
+ * of a window over and over while this one maps its pages, dirties them and
+ * unmaps them again. An entry the unmap emptied after the clearing thread
+ * read it must stay empty, or the next map there fails as occupied. The
+ * first page stays mapped so that no table of the window is freed under
+ * the clearing walk.
+ */
+static void pt_test_dirty_race(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned long base = min * PT_TEST_DIRTY_PAGES;
+	size_t len = min * (PT_TEST_DIRTY_PAGES - 1);
+	struct pt_test_dirty_racer *r = kunit_kzalloc(test, sizeof(*r),
+						      GFP_KERNEL);
+	struct task_struct *task;
+	unsigned int round, i;
+	size_t mapped;
+	int ret = 0;
+
+	if (!pt->ops->read_and_clear_dirty || !pt_test_dirty_ok(pt_t)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "no dirty tracking");
+	}
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, base, base, min,
+					  IOMMU_READ | IOMMU_WRITE, &mapped), 0);
+	r->pt_t = pt_t;
+	r->iova = base;
+	r->len = min * PT_TEST_DIRTY_PAGES;
+	init_completion(&r->started);
+	init_completion(&r->done);
+	task = kthread_run(pt_test_dirty_clear_thread, r, "pt-dirty");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pt_test_dirty_racer_stop,
+							r), 0);
+	/* The storm starts with the clearing walks already going. */
+	wait_for_completion(&r->started);
+	for (round = 0; round < PT_TEST_DIRTY_ROUNDS && !ret; round++) {
+		for (i = 1; i < PT_TEST_DIRTY_PAGES && !ret; i++)
+			ret = pt->ops->map_pages(pt, base + i * min, i * min,
+						 min, 1, IOMMU_READ | IOMMU_WRITE,
+						 GFP_KERNEL, &mapped);
+		if (ret)
+			break;
+		for (i = 1; i < PT_TEST_DIRTY_PAGES; i++)
+			pt_test_make_dirty(pt_t, base + i * min);
+		if (pt_test_unmap_free(pt_t, base + min, len) != len)
+			ret = -EIO;
+	}
+	pt_test_dirty_racer_stop(r);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0, "round %u", round);
+	KUNIT_EXPECT_EQ(test, r->err, 0);
+	KUNIT_EXPECT_GT(test, r->passes, 0);
+	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, base), base);
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, base, min), min);
 	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
 	pt_test_finish(test, pt_t);
 }
@@ -1413,14 +1544,30 @@ static void pt_test_report_unmap(struct kunit *test)
 	pt_test_finish(test, pt_t);
 }
 
+#ifdef PT_FMT_SPLIT
+static u64 *pt_test_split_ptep;
+static bool pt_test_split_cleaned;
+
+/*
+ * pt_table_alloc() for a split, as if read_and_clear_dirty() ran between
+ * the split's read of the leaf and its cmpxchg.
+ */
+static void *pt_test_alloc_clean(struct pt_iommu *pt, size_t size, gfp_t gfp)
+{
+	kunit_deactivate_static_stub(kunit_get_current_test(), pt_table_alloc);
+	pt_fmt_leaf_clear_dirty(pt_from_iommu(pt), pt_test_split_ptep);
+	pt_test_split_cleaned = true;
+	return pt_table_alloc(pt, size, gfp);
+}
+
 /*
  * PT_FLAG_SPLIT: unmapping part of the largest leaf splits it (down as many
  * levels as needed) and takes only that part, at the leaf's start (the
  * one-leaf path) as well as inside it; the rest keeps its translation and
  * attributes. Without the flag the same unmaps take the whole leaf, or
- * nothing.
+ * nothing. A leaf whose dirty state is cleared while it is being split is
+ * split as it is then.
  */
-#ifdef PT_FMT_SPLIT
 static void pt_test_split(struct kunit *test)
 {
 	struct pt_test *pt_t = pt_test_setup(test, true);
@@ -1490,6 +1637,40 @@ static void pt_test_split(struct kunit *test)
 						 &mapped), 0);
 	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + min), pa + min);
 	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, big), big);
+
+	/*
+	 * The dirty state of a dirty leaf is cleared after the split read it:
+	 * the leaf is split as it is now, write-protected, and the unmap goes
+	 * on.
+	 */
+	if (pt->ops->read_and_clear_dirty && pt_test_dirty_ok(pt_t)) {
+		KUNIT_ASSERT_EQ(test, pt->ops->map_pages(pt, iova, pa, big, 1,
+							 IOMMU_READ |
+							 IOMMU_WRITE,
+							 GFP_KERNEL, &mapped),
+				0);
+		pt_test_make_dirty(pt_t, iova);
+		pt_test_split_ptep = pt_test_leaf_ptep(pt_t, iova);
+		KUNIT_ASSERT_NOT_NULL(test, pt_test_split_ptep);
+		KUNIT_ASSERT_TRUE(test, pt_fmt_leaf_dirty(t, *pt_test_split_ptep));
+		pt_test_split_cleaned = false;
+		kunit_activate_static_stub(test, pt_table_alloc,
+					   pt_test_alloc_clean);
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + min, min),
+				min);
+		/* The stub takes itself out when it runs. */
+		KUNIT_EXPECT_TRUE(test, pt_test_split_cleaned);
+		ptep = pt_test_leaf_ptep(pt_t, iova);
+		KUNIT_ASSERT_NOT_NULL(test, ptep);
+		KUNIT_EXPECT_FALSE(test, pt_fmt_leaf_dirty(t, *ptep));
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova), pa);
+		KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, iova + min), 0);
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova, min), min);
+		KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, iova + 2 * min,
+							 big - 2 * min),
+				big - 2 * min);
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	}
 	pt_test_finish(test, pt_t);
 }
 #else
@@ -1626,6 +1807,7 @@ static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_concurrent, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_dirty_race, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_report_unmap, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_split, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_sync_entries, pt_test_cfg_gen_params),

@@ -483,6 +483,25 @@ static void pt_test_iop_tlb(struct kunit *test)
 		}
 		/* Bad input: the error io-pgtable-arm gives, nothing changed. */
 		if (!ttbr1) {
+			struct iommu_dirty_bitmap dirty = { .gather = &gather };
+
+			/*
+			 * Without HD no leaf is dirty: 0, nothing recorded
+			 * (over a mapped range: io-pgtable-arm WARNs at a
+			 * hole).
+			 */
+			KUNIT_ASSERT_EQ(test,
+					ops->map_pages(ops, SZ_16M, SZ_16M,
+						       SZ_4K, 1,
+						       IOMMU_READ | IOMMU_WRITE,
+						       GFP_KERNEL, &mapped), 0);
+			iommu_iotlb_gather_init(&gather);
+			KUNIT_EXPECT_EQ(test,
+					ops->read_and_clear_dirty(ops, SZ_16M,
+								  SZ_4K, 0,
+								  &dirty),
+					0);
+			KUNIT_EXPECT_EQ(test, gather.start, ULONG_MAX);
 			KUNIT_EXPECT_EQ(test, ops->iova_to_phys(ops, BIT_ULL(48)),
 					0);
 			KUNIT_EXPECT_EQ(test,
