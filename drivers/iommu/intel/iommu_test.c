@@ -65,7 +65,7 @@ static void attach_fresh_domain(struct kunit *test)
 							   at->dev), 0);
 	KUNIT_EXPECT_EQ(test, at->domain.agaw, 1);
 	KUNIT_EXPECT_EQ(test, at->domain.gaw, 39);
-	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, test_pgd);
+	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, &test_pgd[0]);
 }
 
 /*
@@ -83,14 +83,14 @@ static void attach_used_domain(struct kunit *test)
 							   at->dev), -EINVAL);
 	KUNIT_EXPECT_EQ(test, at->domain.agaw, 2);
 	KUNIT_EXPECT_EQ(test, at->domain.gaw, 48);
-	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, test_pgd);
+	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, &test_pgd[0]);
 
 	at->iommu.agaw = 2;
 	at->iommu.cap = (u64)(agaw_to_width(2) - 1) << 16;
 	KUNIT_EXPECT_EQ(test, prepare_domain_attach_device(&at->domain.domain,
 							   at->dev), 0);
 	KUNIT_EXPECT_EQ(test, at->domain.agaw, 2);
-	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, test_pgd);
+	KUNIT_EXPECT_PTR_EQ(test, at->domain.pgd, &test_pgd[0]);
 }
 
 static struct kunit_case intel_iommu_attach_cases[] = {
@@ -103,4 +103,5 @@ static struct kunit_suite intel_iommu_attach_suite = {
 	.name = "intel-iommu-attach",
 	.test_cases = intel_iommu_attach_cases,
 };
+
 kunit_test_suite(intel_iommu_attach_suite);
