@@ -41,6 +41,8 @@ struct iommu_frag_pool {
 	int nid;
 	gfp_t zone_gfp;
 	unsigned int shift;
+	unsigned long pages;		/* pages of fragments, under @lock */
+	unsigned long used;		/* their fragments not free, under @lock */
 };
 
 /*
@@ -96,27 +98,71 @@ void iommu_pages_report(enum iommu_pages_misuse what, const void *virt);
 void iommu_frag_pool_init(struct iommu_frag_pool *pool, int nid,
 			  unsigned int zone, unsigned int shift);
 void *iommu_frag_alloc(struct iommu_frag_pool *pool, gfp_t gfp);
+void iommu_frag_pool_counts(struct iommu_frag_pool *pool, unsigned long *pages,
+			    unsigned long *used);
+struct seq_file;
+int iommu_pages_show(struct seq_file *m, void *unused);
 extern bool iommu_pages_whole_only;
 #endif
 
 /*
- * For tests: a node counter summed over online nodes, exactly: the global
- * value plus every CPU's pending diff (an allocation on one CPU and its
- * free on another leave the global value off until the diffs are folded).
+ * For tests: the pending per-CPU diffs of a node's counter, and a second
+ * sum weighted by CPU number, so that a fold of one CPU's diff changes it
+ * even when another fold of the opposite sign cancels it in the plain sum.
  */
+static inline void iommu_pages_stat_diffs(int nid, enum node_stat_item item,
+					  long *sum, long *weighted)
+{
+	struct pglist_data *pgdat = NODE_DATA(nid);
+	int cpu;
+
+	*sum = 0;
+	*weighted = 0;
+	for_each_online_cpu(cpu) {
+		struct per_cpu_nodestat *p = per_cpu_ptr(pgdat->per_cpu_nodestats,
+							 cpu);
+		long v = READ_ONCE(p->vm_node_stat_diff[item]);
+
+		*sum += v;
+		*weighted += v * (cpu + 1);
+	}
+}
+
+/*
+ * For tests and the report: a node's counter, exactly: its value plus every
+ * CPU's pending diff (an allocation on one CPU and its free on another
+ * leave the value off until the diffs are folded).  A CPU folds its diff
+ * (vmstat_update(), or a diff past its threshold) by moving it to the
+ * value, so a reader that sums the two while a fold runs counts it twice or
+ * not at all: read the diffs before and after the value and start again if
+ * they moved.  Only a fold stopped between its two stores can still be
+ * missed; the tests read a quiet counter.
+ */
+static inline long iommu_pages_node_stat_exact(int nid,
+					       enum node_stat_item item)
+{
+	long sum, weighted, sum2, weighted2, value;
+
+	do {
+		iommu_pages_stat_diffs(nid, item, &sum, &weighted);
+		/* Order the diffs before the value, and it before them. */
+		smp_rmb();
+		value = atomic_long_read(&NODE_DATA(nid)->vm_stat[item]);
+		/* As above: the value before the second look. */
+		smp_rmb();
+		iommu_pages_stat_diffs(nid, item, &sum2, &weighted2);
+	} while (sum != sum2 || weighted != weighted2);
+	return value + sum;
+}
+
+/* For tests: iommu_pages_node_stat_exact() summed over online nodes. */
 static inline long iommu_pages_stat_exact(enum node_stat_item item)
 {
 	long x = 0;
-	int nid, cpu;
+	int nid;
 
-	for_each_online_node(nid) {
-		struct pglist_data *pgdat = NODE_DATA(nid);
-
-		x += atomic_long_read(&pgdat->vm_stat[item]);
-		for_each_online_cpu(cpu)
-			x += per_cpu_ptr(pgdat->per_cpu_nodestats,
-					 cpu)->vm_node_stat_diff[item];
-	}
+	for_each_online_node(nid)
+		x += iommu_pages_node_stat_exact(nid, item);
 	return x;
 }
 

@@ -20,6 +20,7 @@
 #include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -576,6 +577,142 @@ static void iommu_pages_test_frag_reuse(struct kunit *test)
 	iommu_free_pages(b);
 	iommu_free_pages(c);
 	EXPECT_DELTA(test, before, 0);
+}
+
+static void expect_pool(struct kunit *test, struct iommu_frag_pool *pool,
+			unsigned long pages, unsigned long used, int line)
+{
+	unsigned long p, u;
+
+	iommu_frag_pool_counts(pool, &p, &u);
+	KUNIT_EXPECT_EQ_MSG(test, p, pages, "pool pages, line %d", line);
+	KUNIT_EXPECT_EQ_MSG(test, u, used, "pool fragments used, line %d",
+			    line);
+}
+
+#define EXPECT_POOL(test, pool, pages, used) \
+	expect_pool(test, pool, pages, used, __LINE__)
+
+/* A pool counts its pages and used fragments, until a grace period ends. */
+static void iommu_pages_test_frag_counts(struct kunit *test)
+{
+	unsigned int shift = PAGE_SHIFT - 1;
+	struct iommu_frag_pool pool;
+	void *a, *b, *c;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	EXPECT_POOL(test, &pool, 0, 0);
+	a = iommu_frag_alloc(&pool, GFP_KERNEL);
+	b = iommu_frag_alloc(&pool, GFP_KERNEL);
+	c = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	/* two fragments a page: a and b share one, c has the second */
+	EXPECT_POOL(test, &pool, 2, 3);
+	iommu_free_pages(b);
+	EXPECT_POOL(test, &pool, 2, 2);
+	iommu_free_pages(c);
+	EXPECT_POOL(test, &pool, 1, 1);
+	iommu_free_pages_rcu(a);
+	/* waiting for its grace period: not free yet */
+	EXPECT_POOL(test, &pool, 1, 1);
+	rcu_drain();
+	EXPECT_POOL(test, &pool, 0, 0);
+}
+
+struct report_node {
+	long nr, whole;
+	unsigned long frag, pages, used, free;
+};
+
+/*
+ * iommu_pages_show() into a buffer, parsed: @nid's line of the node table
+ * and its line for normal-zone fragments of @size (zeroes if the pool
+ * holds no page, as the report then prints none).
+ */
+static struct report_node report_read(struct kunit *test, int nid,
+				      unsigned long size)
+{
+	struct seq_file m = { .size = 4 * PAGE_SIZE };
+	struct report_node r = {};
+	bool node_seen = false;
+	char *line, *next;
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, iommu_pages_show(&m, NULL), 0);
+	KUNIT_ASSERT_LT_MSG(test, m.count, m.size, "report overflowed");
+	m.buf[m.count] = 0;
+	KUNIT_ASSERT_EQ(test, strncmp(m.buf, "node  nr_iommu_pages", 20), 0);
+	for (line = m.buf; line; line = next) {
+		unsigned long sz, pages, used, free, frag;
+		long nr, whole;
+		char zone[8];
+		int n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (sscanf(line, "%d %7s %lu %lu %lu %lu", &n, zone, &sz,
+			   &pages, &used, &free) == 6) {
+			if (n == nid && !strcmp(zone, "normal") && sz == size) {
+				r.pages = pages;
+				r.used = used;
+				r.free = free;
+			}
+		} else if (sscanf(line, "%d %ld %lu %ld", &n, &nr, &frag,
+				  &whole) == 4 && n == nid) {
+			KUNIT_EXPECT_EQ(test, whole, nr - (long)frag);
+			r.nr = nr;
+			r.frag = frag;
+			r.whole = whole;
+			node_seen = true;
+		}
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, node_seen, "no line for node %d", nid);
+	return r;
+}
+
+/*
+ * The debugfs report follows fragment allocations exactly: the node's
+ * NR_IOMMU_PAGES, its pages of fragments and the pool's pages, used and
+ * free fragments, and all back where they were after the frees.
+ */
+static void iommu_pages_test_frag_report(struct kunit *test)
+{
+	unsigned long n = 4, size = PAGE_SIZE / n, i;
+	int nid = numa_mem_id();
+	struct report_node r0, r1, r2;
+	void *frag[4 + 1];
+	long new_pages;
+
+	rcu_drain();
+	r0 = report_read(test, nid, size);
+	KUNIT_EXPECT_EQ(test, r0.nr, iommu_pages_node_stat_exact(nid,
+								 NR_IOMMU_PAGES));
+	/* one more than a page holds: at least one from a partial page */
+	for (i = 0; i <= n; i++) {
+		frag[i] = iommu_alloc_pages_node_sz(nid, GFP_KERNEL, size);
+		KUNIT_ASSERT_NOT_NULL(test, frag[i]);
+	}
+	r1 = report_read(test, nid, size);
+	new_pages = r1.pages - r0.pages;
+	KUNIT_EXPECT_TRUE(test, new_pages == 1 || new_pages == 2);
+	KUNIT_EXPECT_EQ(test, r1.used, r0.used + n + 1);
+	KUNIT_EXPECT_EQ(test, r1.free, r1.pages * n - r1.used);
+	KUNIT_EXPECT_EQ(test, r1.nr - r0.nr, new_pages);
+	KUNIT_EXPECT_EQ(test, (long)(r1.frag - r0.frag), new_pages);
+	KUNIT_EXPECT_EQ(test, r1.whole, r0.whole);
+	for (i = 0; i <= n; i++)
+		iommu_free_pages(frag[i]);
+	r2 = report_read(test, nid, size);
+	KUNIT_EXPECT_EQ(test, r2.nr, r0.nr);
+	KUNIT_EXPECT_EQ(test, r2.frag, r0.frag);
+	KUNIT_EXPECT_EQ(test, r2.pages, r0.pages);
+	KUNIT_EXPECT_EQ(test, r2.used, r0.used);
+	KUNIT_EXPECT_EQ(test, r2.free, r0.free);
 }
 
 /* GFP_DMA32 fragments come from their own pages, inside ZONE_DMA32. */
@@ -1682,6 +1819,8 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_sizes),
 	KUNIT_CASE(iommu_pages_test_frag_pages),
 	KUNIT_CASE(iommu_pages_test_frag_reuse),
+	KUNIT_CASE(iommu_pages_test_frag_counts),
+	KUNIT_CASE(iommu_pages_test_frag_report),
 	KUNIT_CASE(iommu_pages_test_frag_dma32),
 	KUNIT_CASE(iommu_pages_test_frag_lists),
 	KUNIT_CASE(iommu_pages_test_frag_random),

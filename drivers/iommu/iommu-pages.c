@@ -18,6 +18,7 @@
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 #include <linux/bitops.h>
+#include <linux/debugfs.h>
 #include <linux/gfp.h>
 #include <linux/init.h>
 #include <linux/ktime.h>
@@ -28,6 +29,7 @@
 #include <linux/overflow.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -616,11 +618,12 @@ static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
 	iopt = virt_to_ioptdesc(base);
 	iopt->iopt_frag_magic = IOPTDESC_FRAG_MAGIC;
 	iopt->iopt_private = (unsigned long)fp | IOPTDESC_FRAG;
-	if (n > 1) {
-		spin_lock_irqsave(&pool->lock, flags);
+	spin_lock_irqsave(&pool->lock, flags);
+	pool->pages++;
+	pool->used++;
+	if (n > 1)
 		list_add(&fp->partial, &pool->partial);
-		spin_unlock_irqrestore(&pool->lock, flags);
-	}
+	spin_unlock_irqrestore(&pool->lock, flags);
 	return fp;
 }
 
@@ -646,6 +649,7 @@ VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 	if (fp) {
 		i = ffz(fp->used);
 		__set_bit(i, &fp->used);
+		pool->used++;
 		if (fp->used == iommu_frag_full(pool))
 			list_del_init(&fp->partial);
 	}
@@ -661,6 +665,26 @@ VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 	return virt;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_alloc);
+
+/**
+ * iommu_frag_pool_counts() - what a pool holds, at one instant
+ * @pool: the pool
+ * @pages: set to the pages of fragments it holds
+ * @used: set to their fragments that are not free (allocated, or freed and
+ *	waiting for a grace period)
+ */
+VISIBLE_IF_KUNIT void iommu_frag_pool_counts(struct iommu_frag_pool *pool,
+					     unsigned long *pages,
+					     unsigned long *used)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&pool->lock, flags);
+	*pages = pool->pages;
+	*used = pool->used;
+	spin_unlock_irqrestore(&pool->lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_counts);
 
 /* The page has no fragment left: free it and its tracking. */
 static void iommu_frag_release(struct iommu_frag_page *fp)
@@ -687,8 +711,10 @@ static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 			iommu_pages_poison(fp->base + (i << fp->pool->shift),
 					   BIT(fp->pool->shift));
 	fp->used &= ~bits;
+	fp->pool->used -= hweight_long(bits);
 	if (!fp->used && !fp->rcu_wait) {
 		list_del_init(&fp->partial);
+		fp->pool->pages--;
 		return true;
 	}
 	if (list_empty(&fp->partial))
@@ -1134,3 +1160,86 @@ void iommu_put_pages_list_rcu(struct iommu_pages_list *list)
 		iommu_pages_queue_batch(&list->pages);
 }
 EXPORT_SYMBOL_GPL(iommu_put_pages_list_rcu);
+
+#if IS_ENABLED(CONFIG_IOMMU_DEBUGFS) || IS_ENABLED(CONFIG_KUNIT)
+static const char * const iommu_frag_zone_name[IOMMU_FRAG_ZONES] = {
+	[IOMMU_FRAG_ZONE_NORMAL] = "normal",
+	[IOMMU_FRAG_ZONE_DMA32] = "dma32",
+	[IOMMU_FRAG_ZONE_DMA] = "dma",
+};
+
+/*
+ * The pages of fragments a node's pools hold; with @m, also print a line
+ * for every pool that holds one.
+ */
+static unsigned long iommu_frag_node_report(struct iommu_frag_pool *pools,
+					    int nid, struct seq_file *m)
+{
+	unsigned long total = 0, pages, used;
+	unsigned int z, shift;
+
+	for (z = 0; pools && z < IOMMU_FRAG_ZONES; z++) {
+		for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT; shift++) {
+			struct iommu_frag_pool *pool =
+				&pools[iommu_frag_pool_idx(nid, z, shift)];
+
+			iommu_frag_pool_counts(pool, &pages, &used);
+			total += pages;
+			if (!m || !pages)
+				continue;
+			seq_printf(m, "%4d  %-6s  %5lu  %5lu  %9lu  %9lu\n", nid,
+				   iommu_frag_zone_name[z], BIT(shift), pages,
+				   used, pages * iommu_frag_count(pool) - used);
+		}
+	}
+	return total;
+}
+
+/**
+ * iommu_pages_show() - the report of /sys/kernel/debug/iommu/pages
+ * @m: where it goes
+ * @unused: unused
+ *
+ * Per node: the exact NR_IOMMU_PAGES, how many of those pages are cut into
+ * fragments and how many are whole allocations; then per fragment pool
+ * (node, zone, fragment size) that holds a page: its pages, their
+ * fragments in use (including those waiting for a grace period) and free.
+ * Each count is exact when read; the report is not one atomic snapshot.
+ *
+ * Return: 0.
+ */
+VISIBLE_IF_KUNIT int iommu_pages_show(struct seq_file *m, void *unused)
+{
+	/* pairs with the cmpxchg_release() that publishes the pools */
+	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
+	int nid;
+
+	seq_puts(m, "node  nr_iommu_pages  in_fragments      whole\n");
+	for_each_online_node(nid) {
+		long nr = iommu_pages_node_stat_exact(nid, NR_IOMMU_PAGES);
+		unsigned long frag = iommu_frag_node_report(pools, nid, NULL);
+
+		seq_printf(m, "%4d  %14ld  %12lu  %9ld\n", nid, nr, frag,
+			   nr - (long)frag);
+	}
+	seq_puts(m, "\nnode  zone     size  pages       used       free\n");
+	for_each_online_node(nid)
+		iommu_frag_node_report(pools, nid, m);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_pages_show);
+#endif
+
+#ifdef CONFIG_IOMMU_DEBUGFS
+DEFINE_SHOW_ATTRIBUTE(iommu_pages);
+
+static int __init iommu_pages_debugfs_init(void)
+{
+	debugfs_create_file("pages", 0444, iommu_debugfs_dir, NULL,
+			    &iommu_pages_fops);
+	return 0;
+}
+
+/* after iommu_init() made iommu_debugfs_dir, a core_initcall */
+late_initcall(iommu_pages_debugfs_init);
+#endif

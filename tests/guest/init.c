@@ -837,6 +837,107 @@ static void test_memcg(void)
 	result(ok, "memcg_accounting");
 }
 
+/* --- the iommu-pages report ------------------------------------------ */
+
+#define PAGES_REPORT "/sys/kernel/debug/iommu/pages"
+
+/*
+ * Print /sys/kernel/debug/iommu/pages and check it against itself and the
+ * kernel's counter: per node, whole = nr_iommu_pages - in_fragments and the
+ * pools' pages add up to in_fragments; per pool, free = pages * (page size
+ * / fragment size) - used; with the counters folded (vm/stat_refresh) and
+ * the system quiet, the nodes' sum is /proc/vmstat's nr_iommu_pages.  A
+ * write to the file must fail and change nothing.
+ */
+static void test_pages_report(void)
+{
+	static char buf[16384], again[16384];
+	long psz = sysconf(_SC_PAGESIZE), nodes = 0, vm, wr;
+	long nr_sum = 0, frag[64] = { 0 }, pool[64] = { 0 };
+	char *line, *save;
+	int ok = 1, n, i;
+
+	if (access("/sys/kernel/debug/iommu", F_OK)) {
+		skip("pages_report", "no /sys/kernel/debug/iommu (CONFIG_IOMMU_DEBUGFS)");
+		return;
+	}
+	/* quiet: the folded counter is the same before and after the read */
+	for (i = 0; i < 20; i++) {
+		long after;
+
+		if (write_file("/proc/sys/vm/stat_refresh", "1"))
+			diag("vm/stat_refresh: %s", strerror(errno));
+		vm = iommu_pages();
+		n = read_file(PAGES_REPORT, buf, sizeof(buf));
+		write_file("/proc/sys/vm/stat_refresh", "1");
+		after = iommu_pages();
+		if (n <= 0 || after == vm)
+			break;
+		diag("nr_iommu_pages moved from %ld to %ld during the read", vm,
+		     after);
+		msleep(500);
+	}
+	if (n <= 0) {
+		diag("reading %s: %s", PAGES_REPORT, n ? strerror(-n) : "empty");
+		result(0, "pages_report");
+		return;
+	}
+	memcpy(again, buf, n + 1);
+	for (line = strtok_r(again, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		long nr, fr, whole, size, pages, used, free;
+		char zone[8];
+		int nid;
+
+		diag("pages| %s", line);
+		if (sscanf(line, "%d %7s %ld %ld %ld %ld", &nid, zone, &size,
+			   &pages, &used, &free) == 6) {
+			if (nid < 0 || nid >= 64 || size <= 0 ||
+			    free != pages * (psz / size) - used) {
+				diag("pool line does not add up: %s", line);
+				ok = 0;
+				continue;
+			}
+			pool[nid] += pages;
+		} else if (sscanf(line, "%d %ld %ld %ld", &nid, &nr, &fr,
+				  &whole) == 4) {
+			if (nid < 0 || nid >= 64 || whole != nr - fr) {
+				diag("node line does not add up: %s", line);
+				ok = 0;
+				continue;
+			}
+			frag[nid] = fr;
+			nr_sum += nr;
+			nodes++;
+		}
+	}
+	for (i = 0; i < 64; i++) {
+		if (frag[i] != pool[i]) {
+			diag("node %d: %ld pages in fragments, pools hold %ld",
+			     i, frag[i], pool[i]);
+			ok = 0;
+		}
+	}
+	if (!nodes || nr_sum != vm) {
+		diag("report: %ld node(s), nr_iommu_pages %ld; /proc/vmstat %ld",
+		     nodes, nr_sum, vm);
+		ok = 0;
+	}
+	/* bad input: a write is refused and the report stays as it was */
+	wr = write_file(PAGES_REPORT, "0");
+	if (!wr) {
+		diag("a write to %s succeeded", PAGES_REPORT);
+		ok = 0;
+	}
+	n = read_file(PAGES_REPORT, again, sizeof(again));
+	if (n <= 0 || strcmp(buf, again)) {
+		diag("%s changed after the refused write (%ld)", PAGES_REPORT,
+		     wr);
+		ok = 0;
+	}
+	result(ok, "pages_report");
+}
+
 /* --- kmemleak -------------------------------------------------------- */
 
 static void test_kmemleak(void)
@@ -932,11 +1033,12 @@ int main(void)
 		dmabench = strdup(v);
 	/*
 	 * disk_found, iommu_group, counters_readable, dma_integrity,
-	 * memcg_accounting, dma_api_errors, kmemleak, and lifecycle_dma,
-	 * lifecycle, no_leak_over_domain_life; one per kselftest program;
+	 * memcg_accounting, pages_report, dma_api_errors, kmemleak, and
+	 * lifecycle_dma, lifecycle, no_leak_over_domain_life; one per
+	 * kselftest program;
 	 * dma_map_benchmark.
 	 */
-	planned = 7 + (lifecycle ? 3 : 0) + nksft + (dmabench ? 1 : 0);
+	planned = 8 + (lifecycle ? 3 : 0) + nksft + (dmabench ? 1 : 0);
 	out("1..%d", planned);
 	diag("parameters: domain=%s disk=%s mib=%ld rounds=%ld seed=%ld lifecycle=%ld",
 	     want ? want : "(none)", disk, mib, rounds, seed, lifecycle);
@@ -968,6 +1070,7 @@ int main(void)
 	if (dmabench)
 		test_dmabench(want, dmabench);
 	test_memcg();
+	test_pages_report();
 	test_dma_api_debug();
 	test_kmemleak();
 	while (test_no < planned)

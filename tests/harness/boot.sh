@@ -149,6 +149,8 @@ ok=$?
 np=$(grep -c '^PASS' "$dir/results.tsv" 2>/dev/null)
 nf=$(grep -c '^FAIL' "$dir/results.tsv" 2>/dev/null)
 grep -h 'init| # mem ' "$log" | tr -d '\r' | sed 's/^init| # mem /    /' >"$dir/memory.txt"
+# /sys/kernel/debug/iommu/pages as the guest printed it at the end
+grep -h 'init| # pages| ' "$log" | tr -d '\r' | sed 's/^init| # pages| //' >"$dir/pages.txt"
 if [ $ok -eq 0 ]; then
 	step "boot $label: PASS ($np checks) in ${took}s"
 else

@@ -132,6 +132,14 @@ memory_summary() {
 	fi
 }
 
+# run: the guest's last read of /sys/kernel/debug/iommu/pages.
+pages_report() {
+	local f=$BUILD/cases/$1/pages.txt
+	[ -s "$f" ] || return 0
+	echo "/sys/kernel/debug/iommu/pages at the end of case $1:"
+	sed 's/^/  /' "$f"
+}
+
 start() {
 	mkdir -p "$RES" "$LOGDIR"
 	: >"$ALL"
@@ -163,6 +171,7 @@ run)
 	boot_case "$c"
 	rc=$?
 	memory_summary "$c"
+	pages_report "$c"
 	summary >/dev/null
 	grep -c '^PASS' "$ALL" | xargs printf 'case %s: %s checks passed, ' "$c"
 	grep -c '^FAIL' "$ALL" | xargs printf '%s failed\n'
