@@ -32,8 +32,9 @@ enum {
 };
 
 /*
- * The pages of one node, zone and fragment size that have a free fragment.
- * iommu-pages has one per combination; KUnit makes private ones.
+ * The pages of one node, zone and fragment size that have a free fragment,
+ * and the count of all its pages and of their fragments not free (for the
+ * report).  iommu-pages has one per combination; KUnit makes private ones.
  */
 struct iommu_frag_pool {
 	spinlock_t lock;		/* partial, and its pages' bitmaps */
@@ -129,19 +130,21 @@ static inline void iommu_pages_stat_diffs(int nid, enum node_stat_item item,
 }
 
 /*
- * For tests and the report: a node's counter, exactly: its value plus every
- * CPU's pending diff (an allocation on one CPU and its free on another
- * leave the value off until the diffs are folded).  A CPU folds its diff
- * (vmstat_update(), or a diff past its threshold) by moving it to the
- * value, so a reader that sums the two while a fold runs counts it twice or
- * not at all: read the diffs before and after the value and start again if
- * they moved.  Only a fold stopped between its two stores can still be
- * missed; the tests read a quiet counter.
+ * For tests and the report: a node's counter with every CPU's pending diff
+ * (an allocation on one CPU and its free on another leave the node's value
+ * off until the diffs are folded).  A CPU folds its diff into the value
+ * (vmstat_update(), or a diff past its threshold) in two stores, so a
+ * reader that sums the two while a fold runs can count it twice or not at
+ * all.  Read the diffs before and after the value and read again if they
+ * moved, a few times at most: what is left is a fold caught between its
+ * two stores, which a quiet counter, what the tests read, does not see.
+ * Exact for a quiet counter; a snapshot otherwise.
  */
 static inline long iommu_pages_node_stat_exact(int nid,
 					       enum node_stat_item item)
 {
 	long sum, weighted, sum2, weighted2, value;
+	int tries = 8;
 
 	do {
 		iommu_pages_stat_diffs(nid, item, &sum, &weighted);
@@ -151,7 +154,7 @@ static inline long iommu_pages_node_stat_exact(int nid,
 		/* As above: the value before the second look. */
 		smp_rmb();
 		iommu_pages_stat_diffs(nid, item, &sum2, &weighted2);
-	} while (sum != sum2 || weighted != weighted2);
+	} while ((sum != sum2 || weighted != weighted2) && --tries);
 	return value + sum;
 }
 

@@ -519,6 +519,8 @@ VISIBLE_IF_KUNIT void iommu_frag_pool_init(struct iommu_frag_pool *pool,
 	pool->nid = nid;
 	pool->zone_gfp = iommu_frag_zone_gfp[zone];
 	pool->shift = shift;
+	pool->pages = 0;
+	pool->used = 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_init);
 
@@ -1168,29 +1170,25 @@ static const char * const iommu_frag_zone_name[IOMMU_FRAG_ZONES] = {
 	[IOMMU_FRAG_ZONE_DMA] = "dma",
 };
 
+#define IOMMU_FRAG_NODE_POOLS (IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES)
+
 /*
- * The pages of fragments a node's pools hold; with @m, also print a line
- * for every pool that holds one.
+ * One node's pools, each read under its lock, into @snap (pages, used per
+ * pool, in iommu_frag_pool_idx() order); returns their pages in all.
  */
-static unsigned long iommu_frag_node_report(struct iommu_frag_pool *pools,
-					    int nid, struct seq_file *m)
+static unsigned long iommu_frag_node_snap(struct iommu_frag_pool *pools,
+					  int nid, unsigned long (*snap)[2])
 {
-	unsigned long total = 0, pages, used;
-	unsigned int z, shift;
+	unsigned long total = 0;
+	unsigned int i;
 
-	for (z = 0; pools && z < IOMMU_FRAG_ZONES; z++) {
-		for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT; shift++) {
-			struct iommu_frag_pool *pool =
-				&pools[iommu_frag_pool_idx(nid, z, shift)];
-
-			iommu_frag_pool_counts(pool, &pages, &used);
-			total += pages;
-			if (!m || !pages)
-				continue;
-			seq_printf(m, "%4d  %-6s  %5lu  %5lu  %9lu  %9lu\n", nid,
-				   iommu_frag_zone_name[z], BIT(shift), pages,
-				   used, pages * iommu_frag_count(pool) - used);
-		}
+	for (i = 0; i < IOMMU_FRAG_NODE_POOLS; i++) {
+		snap[i][0] = 0;
+		snap[i][1] = 0;
+		if (pools)
+			iommu_frag_pool_counts(&pools[nid * IOMMU_FRAG_NODE_POOLS + i],
+					       &snap[i][0], &snap[i][1]);
+		total += snap[i][0];
 	}
 	return total;
 }
@@ -1200,31 +1198,55 @@ static unsigned long iommu_frag_node_report(struct iommu_frag_pool *pools,
  * @m: where it goes
  * @unused: unused
  *
- * Per node: the exact NR_IOMMU_PAGES, how many of those pages are cut into
- * fragments and how many are whole allocations; then per fragment pool
- * (node, zone, fragment size) that holds a page: its pages, their
- * fragments in use (including those waiting for a grace period) and free.
- * Each count is exact when read; the report is not one atomic snapshot.
+ * Per node: NR_IOMMU_PAGES with every CPU's pending diff, how many of those
+ * pages are cut into fragments and how many are whole allocations; then
+ * per fragment pool (node, zone, fragment size) that holds a page: its
+ * pages, their fragments in use (including those waiting for a grace
+ * period) and free.  Both tables print one reading of each node's pools;
+ * the counter is read apart from it, so under concurrent allocation the
+ * two may differ by what changed in between.
  *
- * Return: 0.
+ * Return: 0, or -ENOMEM.
  */
 VISIBLE_IF_KUNIT int iommu_pages_show(struct seq_file *m, void *unused)
 {
 	/* pairs with the cmpxchg_release() that publishes the pools */
 	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
+	unsigned long (*snap)[IOMMU_FRAG_NODE_POOLS][2];
+	unsigned int z, shift, i;
 	int nid;
 
+	snap = kcalloc(nr_node_ids, sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return -ENOMEM;
 	seq_puts(m, "node  nr_iommu_pages  in_fragments      whole\n");
 	for_each_online_node(nid) {
 		long nr = iommu_pages_node_stat_exact(nid, NR_IOMMU_PAGES);
-		unsigned long frag = iommu_frag_node_report(pools, nid, NULL);
+		unsigned long frag = iommu_frag_node_snap(pools, nid, snap[nid]);
 
 		seq_printf(m, "%4d  %14ld  %12lu  %9ld\n", nid, nr, frag,
 			   nr - (long)frag);
 	}
 	seq_puts(m, "\nnode  zone     size  pages       used       free\n");
-	for_each_online_node(nid)
-		iommu_frag_node_report(pools, nid, m);
+	for_each_online_node(nid) {
+		for (z = 0; z < IOMMU_FRAG_ZONES; z++) {
+			for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT;
+			     shift++) {
+				unsigned long pages, used;
+
+				i = iommu_frag_pool_idx(0, z, shift);
+				pages = snap[nid][i][0];
+				used = snap[nid][i][1];
+				if (!pages)
+					continue;
+				seq_printf(m, "%4d  %-6s  %5lu  %5lu  %9lu  %9lu\n",
+					   nid, iommu_frag_zone_name[z],
+					   BIT(shift), pages, used,
+					   (pages << (PAGE_SHIFT - shift)) - used);
+			}
+		}
+	}
+	kfree(snap);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_pages_show);
