@@ -668,6 +668,7 @@ VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_alloc);
 
+#if IS_ENABLED(CONFIG_IOMMU_DEBUGFS) || IS_ENABLED(CONFIG_KUNIT)
 /**
  * iommu_frag_pool_counts() - what a pool holds, at one instant
  * @pool: the pool
@@ -687,6 +688,7 @@ VISIBLE_IF_KUNIT void iommu_frag_pool_counts(struct iommu_frag_pool *pool,
 	spin_unlock_irqrestore(&pool->lock, flags);
 }
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_counts);
+#endif
 
 /* The page has no fragment left: free it and its tracking. */
 static void iommu_frag_release(struct iommu_frag_page *fp)
