@@ -32,6 +32,10 @@ mkdir -p "$out" "$LOGDIR"
 kernel_setup "compile/$name" "$out" "$CROSS" "$FRAGMENTS"
 
 step "compile $name: configuring (tinyconfig + $FRAGMENTS)"
+# A fresh log every run: configure_kernel writes one only when it has to
+# configure, and the warnings below are read from the whole log, so an
+# old run's warnings would otherwise be reported again.
+: >"$log"
 if ! configure_kernel "$out" "$log" "${kmake[@]}" -- "${frags[@]}"; then
 	row FAIL config "$(tail -n1 "$log")"
 	exit 1
