@@ -1024,6 +1024,31 @@ void iommu_free_pages_rcu(void *virt)
 }
 EXPORT_SYMBOL_GPL(iommu_free_pages_rcu);
 
+/**
+ * iommu_pages_footprint() - the memory one live allocation takes
+ * @virt: what iommu_alloc_pages_node_sz() returned, not freed yet (or
+ *	freed with iommu_free_pages_rcu() or an RCU list put while the caller
+ *	has been inside rcu_read_lock() since before the free)
+ * @pages: set to the pages of a whole allocation, 0 for a fragment
+ *
+ * For reports: a whole allocation takes its folio, a fragment its size of a
+ * page shared with others (the fragment pools count those pages).
+ *
+ * Return: the bytes @virt's allocation takes.
+ */
+size_t iommu_pages_footprint(void *virt, unsigned long *pages)
+{
+	struct ioptdesc *iopt = virt_to_ioptdesc(virt);
+
+	if (iommu_pages_is_frag(iopt)) {
+		*pages = 0;
+		return BIT(iommu_frag_page_of(iopt)->pool->shift);
+	}
+	*pages = folio_nr_pages(ioptdesc_folio(iopt));
+	return *pages << PAGE_SHIFT;
+}
+EXPORT_SYMBOL_GPL(iommu_pages_footprint);
+
 /* Free every fragment chained on @list, at once or (@rcu) later. */
 static void iommu_pages_list_free_frags(struct iommu_pages_list *list,
 					bool rcu)

@@ -189,6 +189,7 @@ void iommu_put_pages_list(struct iommu_pages_list *list);
 void iommu_put_pages_list_rcu(struct iommu_pages_list *list);
 void iommu_pages_list_add_frag(struct iommu_pages_list *list, void *virt);
 bool iommu_pages_list_add_check(void *virt);
+size_t iommu_pages_footprint(void *virt, unsigned long *pages);
 void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
 				   struct iommu_pages_list *to);
 

@@ -7,6 +7,7 @@
 #ifndef __LINUX_GENERIC_PT_H
 #define __LINUX_GENERIC_PT_H
 
+#include <linux/list.h>
 #include <linux/types.h>
 #include <linux/spinlock.h>
 
@@ -69,8 +70,34 @@ struct pt_iommu_driver_ops {
 			       size_t size);
 };
 
+/* Levels a pt_iommu_stats counts: every level PT_TOP_LEVEL_MASK can name. */
+#define PT_STATS_LEVELS		8
+
+/**
+ * struct pt_iommu_stats - What one walk of a page table found
+ * @levels: levels of the table when the walk started (top level plus one)
+ * @tables: tables per level, the top included
+ * @table_bytes: memory those tables take per level: a whole allocation's
+ *	pages, a fragment's size (iommu_pages_footprint())
+ * @whole_pages: pages of the tables that are whole allocations
+ * @frag_bytes: bytes of the tables that are fragments of shared pages
+ * @leaves: leaves per size, indexed by log2 of the size; a leaf made of
+ *	replicated entries (AMD v1) counts once
+ * @mapped: bytes the leaves map
+ */
+struct pt_iommu_stats {
+	unsigned int levels;
+	u64 tables[PT_STATS_LEVELS];
+	u64 table_bytes[PT_STATS_LEVELS];
+	u64 whole_pages;
+	u64 frag_bytes;
+	u64 leaves[64];
+	u64 mapped;
+};
+
 /**
  * struct pt_iommu_ops - Operations of one instantiated format
+ * @name: the format's name
  * @map_pages: map @pgsize * @pgcount bytes at @iova to @paddr with IOMMU_*
  *	@prot, using the largest leaves alignment and the format allow. Adds
  *	what it mapped to *@mapped. On error nothing stays mapped by this call.
@@ -83,9 +110,13 @@ struct pt_iommu_driver_ops {
  * @iova_to_phys: translate @iova, 0 if unmapped
  * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
  *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR
+ * @stats: add what the table holds now to @st (zeroed by the caller).
+ *	Lockless, as iova_to_phys(), with maps and unmaps going on; may sleep
+ *	between subtrees of the top table. The caller keeps @pt from deinit.
  * @deinit: free every table. The hardware must no longer walk it.
  */
 struct pt_iommu_ops {
+	const char *name;
 	int (*map_pages)(struct pt_iommu *pt, unsigned long iova,
 			 phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			 int prot, gfp_t gfp, size_t *mapped);
@@ -96,6 +127,7 @@ struct pt_iommu_ops {
 	int (*read_and_clear_dirty)(struct pt_iommu *pt, unsigned long iova,
 				    size_t size, unsigned long flags,
 				    struct iommu_dirty_bitmap *dirty);
+	void (*stats)(struct pt_iommu *pt, struct pt_iommu_stats *st);
 	void (*deinit)(struct pt_iommu *pt);
 };
 
@@ -115,6 +147,9 @@ struct pt_iommu_ops {
  * @flags: enum pt_iommu_flags
  * @nid: NUMA node tables are allocated on
  * @top_lock: serialises growing the top level
+ * @debug_node: with CONFIG_IOMMU_DEBUGFS, in the list of page tables that
+ *	/sys/kernel/debug/iommu/generic_pt reports, from init to deinit
+ * @debug_id: with CONFIG_IOMMU_DEBUGFS, the table's number in that report
  */
 struct pt_iommu {
 	unsigned long top;
@@ -128,6 +163,10 @@ struct pt_iommu {
 	u8 flags;
 	int nid;
 	spinlock_t top_lock;	/* growing the top level */
+#ifdef CONFIG_IOMMU_DEBUGFS
+	struct list_head debug_node;
+	unsigned int debug_id;
+#endif
 };
 
 /* The low bits of pt_iommu::top that hold the top level. */

@@ -941,6 +941,164 @@ static void test_pages_report(void)
 	result(ok, "pages_report");
 }
 
+/*
+ * /sys/kernel/debug/iommu/generic_pt: every table generic_pt built. Each
+ * domain's lines add up, the totals are their sums, and the whole pages of
+ * generic_pt tables are among the whole allocations of the pages report:
+ * all of them where every iommu-pages user of the boot is generic_pt (an
+ * SMMUv3 with io_pgtable_arm.generic_pt=1: its stream table, context
+ * descriptors and queues come from the DMA API), where the device's domain
+ * must also be listed, mapping what its DMA uses.
+ */
+#define PT_REPORT "/sys/kernel/debug/iommu/generic_pt"
+
+/* The whole allocations of PAGES_REPORT (its node lines' last column). */
+static long pages_whole(void)
+{
+	static char buf[16384];
+	long sum = 0, nr, fr, whole;
+	char *line, *save;
+	int nid;
+
+	if (read_file(PAGES_REPORT, buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char zone[8];
+		long a, b, c;
+
+		if (sscanf(line, "%d %7s %ld %ld %ld %ld", &nid, zone, &a, &b,
+			   &c, &c) == 6)
+			continue;
+		if (sscanf(line, "%d %ld %ld %ld", &nid, &nr, &fr, &whole) == 4)
+			sum += whole;
+	}
+	return sum;
+}
+
+/*
+ * Both reports as they are now, each line prefixed "<tag>-pt| " or
+ * "<tag>-pages| ": the host keeps them as a snapshot for iommu_pt_report.
+ */
+static void dump_reports(const char *tag)
+{
+	static char buf[65536];
+	const char *files[2][2] = { { PT_REPORT, "pt" },
+				    { PAGES_REPORT, "pages" } };
+	char *line, *save;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (read_file(files[i][0], buf, sizeof(buf)) <= 0)
+			continue;
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			diag("%s-%s| %s", tag, files[i][1], line);
+	}
+}
+
+static void test_pt_report(void)
+{
+	static char buf[65536], again[65536];
+	long whole = -1, psz = sysconf(_SC_PAGESIZE), wr;
+	long d_levels = 0;
+	long s_domains = 0, s_whole = 0, s_frag = 0, s_mapped = 0;
+	long a_domains = -1, a_whole = 0, a_frag = 0, a_mapped = 0;
+	int ok = 1, all_pt, device_domain = 0, in_domain = 0, has_iommu = 0;
+	int n = 0, i;
+	char *line, *save;
+
+	if (access(PT_REPORT, F_OK)) {
+		skip("pt_report", "no " PT_REPORT " (CONFIG_IOMMU_DEBUGFS, CONFIG_GENERIC_PT)");
+		return;
+	}
+	all_pt = strstr(cmdline, "io_pgtable_arm.generic_pt=1") != NULL;
+	/* quiet: the same report before and after the pages report */
+	for (i = 0; i < 20; i++) {
+		n = read_file(PT_REPORT, buf, sizeof(buf));
+		whole = pages_whole();
+		if (n <= 0 || (read_file(PT_REPORT, again, sizeof(again)) == n &&
+			       !memcmp(buf, again, n)))
+			break;
+		diag("the generic_pt report moved during a read");
+		msleep(500);
+	}
+	if (n <= 0 || i == 20) {
+		diag("reading %s: %s", PT_REPORT,
+		     n < 0 ? strerror(-n) : n ? "never held still" : "empty");
+		result(0, "pt_report");
+		return;
+	}
+	if (n >= (int)sizeof(buf) - 1)
+		diag("%s is longer than %zu bytes: checked in part", PT_REPORT,
+		     sizeof(buf) - 1);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		long tables, bytes, w, f, tb, m, d, lvl;
+		char iommu[64];
+
+		diag("pt| %s", line);
+		if (sscanf(line, "domain %*u iommu %63s", iommu) == 1) {
+			in_domain = 1;
+			d_levels = 0;
+			has_iommu = strcmp(iommu, "-") != 0;
+		} else if (in_domain &&
+			   sscanf(line, " level %ld tables %ld bytes %ld", &lvl,
+				  &tables, &bytes) == 3) {
+			d_levels += bytes;
+		} else if (in_domain &&
+			   sscanf(line, " whole_pages %ld frag_bytes %ld table_bytes %ld mapped %ld",
+				  &w, &f, &tb, &m) == 4) {
+			if (tb != w * psz + f || tb != d_levels) {
+				diag("domain lines do not add up: %s", line);
+				ok = 0;
+			}
+			if (has_iommu && m > 0)
+				device_domain = 1;
+			s_domains++;
+			s_whole += w;
+			s_frag += f;
+			s_mapped += m;
+			in_domain = 0;
+		} else if (sscanf(line, "all domains %ld tables %*d whole_pages %ld frag_bytes %ld table_bytes %ld mapped %ld",
+				  &d, &w, &f, &tb, &m) == 5) {
+			a_domains = d;
+			a_whole = w;
+			a_frag = f;
+			a_mapped = m;
+			if (tb != w * psz + f) {
+				diag("totals do not add up: %s", line);
+				ok = 0;
+			}
+		}
+	}
+	if (a_domains != s_domains || a_whole != s_whole ||
+	    a_frag != s_frag || a_mapped != s_mapped) {
+		diag("totals (%ld domains, %ld pages, %ld B in fragments, %ld B mapped) are not the domains' sums (%ld, %ld, %ld, %ld)",
+		     a_domains, a_whole, a_frag, a_mapped, s_domains, s_whole,
+		     s_frag, s_mapped);
+		ok = 0;
+	}
+	if (whole < 0 || a_whole > whole || (all_pt && a_whole != whole)) {
+		diag("generic_pt tables take %ld whole pages; iommu-pages has %ld whole allocations%s",
+		     a_whole, whole, all_pt ? ", and no other user here" : "");
+		ok = 0;
+	} else {
+		diag("generic_pt tables take %ld of %ld whole iommu-pages pages",
+		     a_whole, whole);
+	}
+	if (all_pt && !device_domain) {
+		diag("no domain of an IOMMU maps anything: the device's DMA does not go through generic_pt");
+		ok = 0;
+	}
+	wr = write_file(PT_REPORT, "0");
+	if (!wr) {
+		diag("a write to %s succeeded", PT_REPORT);
+		ok = 0;
+	}
+	result(ok, "pt_report");
+}
+
 /* --- kmemleak -------------------------------------------------------- */
 
 static void test_kmemleak(void)
@@ -1036,17 +1194,19 @@ int main(void)
 		dmabench = strdup(v);
 	/*
 	 * disk_found, iommu_group, counters_readable, dma_integrity,
-	 * memcg_accounting, pages_report, dma_api_errors, kmemleak, and
+	 * memcg_accounting, pages_report, pt_report, dma_api_errors,
+	 * kmemleak, and
 	 * lifecycle_dma, lifecycle, no_leak_over_domain_life; one per
 	 * kselftest program;
 	 * dma_map_benchmark.
 	 */
-	planned = 8 + (lifecycle ? 3 : 0) + nksft + (dmabench ? 1 : 0);
+	planned = 9 + (lifecycle ? 3 : 0) + nksft + (dmabench ? 1 : 0);
 	out("1..%d", planned);
 	diag("parameters: domain=%s disk=%s mib=%ld rounds=%ld seed=%ld lifecycle=%ld",
 	     want ? want : "(none)", disk, mib, rounds, seed, lifecycle);
 
 	report_mem("boot");
+	dump_reports("boot");
 	if (wait_for_disk(30) || find_pci_function()) {
 		diag("no /dev/%s behind a PCI function", disk);
 		result(0, "disk_found");
@@ -1074,6 +1234,7 @@ int main(void)
 		test_dmabench(want, dmabench);
 	test_memcg();
 	test_pages_report();
+	test_pt_report();
 	test_dma_api_debug();
 	test_kmemleak();
 	while (test_no < planned)

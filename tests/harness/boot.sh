@@ -151,6 +151,16 @@ nf=$(grep -c '^FAIL' "$dir/results.tsv" 2>/dev/null)
 grep -h 'init| # mem ' "$log" | tr -d '\r' | sed 's/^init| # mem /    /' >"$dir/memory.txt"
 # /sys/kernel/debug/iommu/pages as the guest printed it at the end
 grep -h 'init| # pages| ' "$log" | tr -d '\r' | sed 's/^init| # pages| //' >"$dir/pages.txt"
+# /sys/kernel/debug/iommu/generic_pt as the guest printed it at the end
+grep -h 'init| # pt| ' "$log" | tr -d '\r' | sed 's/^init| # pt| //' >"$dir/pt.txt"
+# both reports as snapshots for tools/iommu/iommu_pt_report: at boot, before
+# any DMA, and at the end
+rm -rf "$dir/snap-boot" "$dir/snap-end"
+mkdir -p "$dir/snap-boot" "$dir/snap-end"
+grep -h 'init| # boot-pt| ' "$log" | tr -d '\r' | sed 's/^init| # boot-pt| //' >"$dir/snap-boot/generic_pt"
+grep -h 'init| # boot-pages| ' "$log" | tr -d '\r' | sed 's/^init| # boot-pages| //' >"$dir/snap-boot/pages"
+cp "$dir/pt.txt" "$dir/snap-end/generic_pt"
+cp "$dir/pages.txt" "$dir/snap-end/pages"
 if [ $ok -eq 0 ]; then
 	step "boot $label: PASS ($np checks) in ${took}s"
 else

@@ -138,6 +138,26 @@ pages_report() {
 	[ -s "$f" ] || return 0
 	echo "/sys/kernel/debug/iommu/pages at the end of case $1:"
 	sed 's/^/  /' "$f"
+	f=$BUILD/cases/$1/pt.txt
+	[ -s "$f" ] || return 0
+	echo "/sys/kernel/debug/iommu/generic_pt at the end of case $1:"
+	sed 's/^/  /' "$f"
+	pt_tool || return 0
+	echo "tools/iommu/iommu_pt_report on the snapshot at the end of case $1:"
+	"$BUILD/bin/iommu_pt_report" -d "$BUILD/cases/$1/snap-end" | sed 's/^/  /'
+	[ -s "$BUILD/cases/$1/snap-boot/pages" ] || return 0
+	echo "iommu_pt_report --diff: from boot (before DMA) to the end of case $1:"
+	"$BUILD/bin/iommu_pt_report" --diff "$BUILD/cases/$1/snap-boot" \
+		"$BUILD/cases/$1/snap-end" | sed 's/^/  /'
+}
+
+# Build tools/iommu/iommu_pt_report from the tree for the host.
+pt_tool() {
+	local src=$TREE/tools/iommu/iommu_pt_report.c bin=$BUILD/bin/iommu_pt_report
+	[ -f "$src" ] || return 1
+	[ "$bin" -nt "$src" ] && return 0
+	mkdir -p "$BUILD/bin"
+	cc -O2 -Wall -Wextra -Werror -o "$bin" "$src"
 }
 
 start() {

@@ -627,6 +627,81 @@ t_missing_tool() {
 	echo "$out" | grep -q "missing tool 'no-such-tool-here'"
 }
 
+# A snapshot for iommu_pt_report: DIR, the generic_pt domains' lines
+# (domain 7 always; domain 9 when $2 is "more") and the pages report.
+pt_snap() {
+	mkdir -p "$1"
+	{
+		echo 'domain 7 iommu smmu0 format armv8 levels 2 va 39 oa 40'
+		echo '  level 1 tables 1 bytes 4096'
+		echo '  level 0 tables 2 bytes 8192'
+		echo '  leaves 4K 3 2M 1'
+		echo '  whole_pages 3 frag_bytes 0 table_bytes 12288 mapped 2109440 table/mapped 0.58%'
+		if [ "${2:-}" = more ]; then
+			echo 'domain 9 iommu smmu0 format amdv1 levels 1 va 32 oa 40'
+			echo '  level 0 tables 1 bytes 512'
+			echo '  leaves none'
+			echo '  whole_pages 0 frag_bytes 512 table_bytes 512 mapped 0 table/mapped 0.00%'
+		fi
+		echo 'all domains 1 tables 3 whole_pages 3 frag_bytes 0 table_bytes 12288 mapped 2109440 table/mapped 0.58%'
+	} >"$1/generic_pt"
+	{
+		echo 'node  nr_iommu_pages  in_fragments      whole'
+		echo "   0              10             ${3:-0}          $((10 - ${3:-0}))"
+		echo 'node  zone     size  pages       used       free'
+		[ "${3:-0}" = 0 ] || echo '   0  normal    512      1          1          7'
+	} >"$1/pages"
+}
+
+t_pt_tool() {
+	local bin=$TMP/iommu_pt_report out
+	cc -O2 -Wall -Wextra -Werror -o "$bin" "$TREE/tools/iommu/iommu_pt_report.c" || return 1
+	pt_snap "$TMP/a"
+	pt_snap "$TMP/b" more 1
+	out=$("$bin" -d "$TMP/a") || return 1
+	echo "$out"
+	echo "$out" | grep -q '^of 10 pages: 3 whole-page generic_pt tables, 0 in fragment pools$' || return 1
+	echo "$out" | grep -qP '^ +7  smmu0 +armv8 +2 +3 +12\.0 +2060\.0 +0\.58%  4K:3 2M:1$' || return 1
+	echo "$out" | grep -q '^(0 bytes of generic_pt tables), 7 other whole allocations$' || return 1
+	out=$("$bin" -d "$TMP/b" --json) || return 1
+	echo "$out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+t = j["totals"]
+assert len(j["domains"]) == 2, j["domains"]
+assert j["domains"][0]["leaves"] == {"4096": 3, "2097152": 1}, j["domains"][0]
+assert j["domains"][0]["tables_per_level"] == [2, 1]
+assert (t["tables"], t["frag_bytes"], t["nr_iommu_pages"], t["in_fragments"], t["other_whole_pages"]) == (4, 512, 10, 1, 6), t
+assert j["pools"] == [{"node": 0, "zone": "normal", "size": 512, "pages": 1, "used": 1, "free": 7}]
+' || return 1
+	out=$("$bin" --diff "$TMP/a" "$TMP/b") || return 1
+	echo "$out"
+	echo "$out" | grep -qP '^ +9  smmu0 +new +\+1 +\+0\.5 +\+0\.0$' || return 1
+	! echo "$out" | grep -qP '^ +7 ' || return 1
+	echo "$out" | grep -q '^nr_iommu_pages +0 (in fragment pools +1, other whole allocations -1); domains +1$' || return 1
+	out=$("$bin" --diff "$TMP/b" "$TMP/a" --json) || return 1
+	echo "$out" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["domains"] == [{"id": 9, "iommu": "smmu0", "change": "freed", "tables": -1, "table_bytes": -512, "mapped_bytes": 0}], j
+assert j["totals"]["domains"] == -1
+' || return 1
+	# bad input: named, exit 2, nothing written
+	out=$("$bin" -d "$TMP/none" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q "cannot read $TMP/none/generic_pt" || return 1
+	sed -i 's/^domain 7 iommu smmu0 format armv8 levels 2/domain 7 iommu smmu0 format armv8 levels x/' "$TMP/a/generic_pt"
+	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'generic_pt:1: not a domain line' || return 1
+	pt_snap "$TMP/a"
+	sed -i 's/leaves 4K 3 2M 1/leaves 3K 3/' "$TMP/a/generic_pt"
+	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'bad leaves' || return 1
+	out=$("$bin" --diff "$TMP/b" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'two snapshot directories' || return 1
+	out=$("$bin" --bogus 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q '^usage:'
+}
+
 t_config_check() {
 	# A fragment option that cannot take effect fails the build, named.
 	local out
@@ -805,6 +880,7 @@ t bad_target "an unknown make target is refused"
 t bad_case "an unknown CASE is refused"
 t bad_kernel "an unknown kernel or ARCH is refused"
 t missing_tool "a missing tool is named"
+t pt_tool "tools/iommu/iommu_pt_report: table, JSON and snapshot diff of planted reports; bad files and options refused"
 t config_check "a fragment option that does not take effect fails the build"
 t lint_catches "a style error in an owned file fails the lint stage"
 t srccheck_clean "the source check passes clean table code"

@@ -20,6 +20,28 @@ void *pt_table_alloc(struct pt_iommu *pt, size_t size, gfp_t gfp);
 void pt_table_release(struct pt_iommu *pt, void *table, size_t size);
 void pt_table_free(struct pt_iommu *pt, void *table, size_t size);
 void pt_table_sync(struct pt_iommu *pt, void *start, size_t len);
+void pt_stats_add_table(struct pt_iommu_stats *st, void *table,
+			unsigned int level);
+void pt_stats_add_leaf(struct pt_iommu_stats *st, unsigned int idx,
+		       unsigned int shift, unsigned int lg2);
+
+#ifdef CONFIG_IOMMU_DEBUGFS
+void pt_debug_add(struct pt_iommu *pt);
+void pt_debug_del(struct pt_iommu *pt);
+#else
+static inline void pt_debug_add(struct pt_iommu *pt)
+{
+}
+
+static inline void pt_debug_del(struct pt_iommu *pt)
+{
+}
+#endif
+
+#if IS_ENABLED(CONFIG_IOMMU_DEBUGFS) && IS_ENABLED(CONFIG_KUNIT)
+struct seq_file;
+int pt_debug_show(struct seq_file *m, void *unused);
+#endif
 
 /* Cache maintenance after CPU writes to [start, start + len) of a table. */
 static inline void pt_sync(struct pt_iommu *pt, void *start, size_t len)

@@ -20,6 +20,9 @@
 #include <linux/iommu.h>
 #include <linux/io.h>
 #include <linux/overflow.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/stringify.h>
 
 #include "pt_common.h"
 
@@ -946,12 +949,69 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 }
 #endif
 
+/* Count @table at @level, not the top, and every table below it. */
+static void PT_FN(stats_table)(const struct PT_TABLE *t, u64 *table,
+			       unsigned int level, struct pt_iommu_stats *st)
+{
+	unsigned int i, n = 1U << pt_fmt_items_lg2(t, level, false);
+	unsigned int shift = pt_fmt_va_lg2(t, level);
+
+	pt_stats_add_table(st, table, level);
+	for (i = 0; i < n; i++) {
+		u64 pte = READ_ONCE(table[i]);
+
+		if (!pte)
+			continue;
+		if (level && pt_fmt_is_table(t, level, pte))
+			PT_FN(stats_table)(t, PT_FN(table_va)(t, pte),
+					   level - 1, st);
+		else
+			pt_stats_add_leaf(st, i, shift,
+					  pt_fmt_leaf_lg2(t, level, pte));
+	}
+}
+
+/*
+ * Each subtree of the top under its own RCU read-side section: a table an
+ * unmap or a map unlinks is freed only after a grace period. The top
+ * itself lives until deinit (a top that grows stays as a table below).
+ */
+static void PT_FN(stats)(struct pt_iommu *pt, struct pt_iommu_stats *st)
+{
+	struct PT_TABLE *t = pt_from_iommu(pt);
+	const unsigned long top = READ_ONCE(pt->top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int i, n = 1U << PT_FN(items_lg2)(t, top_level, top_level);
+	unsigned int shift = pt_fmt_va_lg2(t, top_level);
+	u64 *table = pt_top_table(top);
+
+	if (!top)
+		return;
+	st->levels = top_level + 1;
+	pt_stats_add_table(st, table, top_level);
+	for (i = 0; i < n; i++) {
+		u64 pte;
+
+		rcu_read_lock();
+		pte = READ_ONCE(table[i]);
+		if (pte && top_level && pt_fmt_is_table(t, top_level, pte))
+			PT_FN(stats_table)(t, PT_FN(table_va)(t, pte),
+					   top_level - 1, st);
+		else if (pte)
+			pt_stats_add_leaf(st, i, shift,
+					  pt_fmt_leaf_lg2(t, top_level, pte));
+		rcu_read_unlock();
+		cond_resched();
+	}
+}
+
 static void PT_FN(deinit)(struct pt_iommu *pt)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	unsigned long top = READ_ONCE(pt->top);
 
+	pt_debug_del(pt);
 	if (!top)
 		return;
 	PT_FN(collect)(t, pt_top_table(top), pt_top_level(top),
@@ -961,12 +1021,14 @@ static void PT_FN(deinit)(struct pt_iommu *pt)
 }
 
 static const struct pt_iommu_ops PT_FN(ops) = {
+	.name = __stringify(PT_FMT),
 	.map_pages = PT_FN(map_pages),
 	.unmap_pages = PT_FN(unmap_pages),
 	.iova_to_phys = PT_FN(iova_to_phys),
 #ifdef PT_FMT_DIRTY
 	.read_and_clear_dirty = PT_FN(read_and_clear_dirty),
 #endif
+	.stats = PT_FN(stats),
 	.deinit = PT_FN(deinit),
 };
 
@@ -1001,5 +1063,6 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 	if (!table)
 		return -ENOMEM;
 	WRITE_ONCE(pt->top, (unsigned long)table | top_level);
+	pt_debug_add(pt);
 	return 0;
 }

@@ -18,6 +18,8 @@
 #include <linux/kthread.h>
 #include <linux/mmzone.h>
 #include <linux/prandom.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmstat.h>
 
@@ -85,6 +87,12 @@ static void pt_test_param_desc(const PT_CFG *cfg, char *desc)
 
 KUNIT_ARRAY_PARAM(pt_test_cfg, pt_test_cfgs, pt_test_param_desc);
 
+/* Deinit is idempotent: this runs again after a test's own. */
+static void pt_test_deinit(void *pt)
+{
+	((struct pt_iommu *)pt)->ops->deinit(pt);
+}
+
 static struct pt_test *pt_test_setup(struct kunit *test, bool flush)
 {
 	const PT_CFG *cfg = test->param_value;
@@ -118,6 +126,9 @@ static struct pt_test *pt_test_setup(struct kunit *test, bool flush)
 	rcu_barrier();
 	pt_t->nr_pages = pt_test_nr_pages();
 	KUNIT_ASSERT_EQ(test, pt_test_init(&pt_t->table, cfg), 0);
+	/* a test that stops early must not leave its table in the report */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pt_test_deinit,
+							pt_t->pt), 0);
 	return pt_t;
 }
 
@@ -1798,6 +1809,290 @@ static void pt_test_sync_entries(struct kunit *test)
 }
 #endif
 
+/*
+ * The leaves a map of [@iova, @iova + @len) is made of: at each step the
+ * largest size the format has that alignment and length allow.
+ */
+static void pt_test_want_leaves(u64 sizes, unsigned long iova, size_t len,
+				u64 *want)
+{
+	while (len) {
+		unsigned int lim = min(pt_align_lg2(iova), __fls(len));
+		unsigned int lg2 = __fls(sizes & GENMASK_ULL(lim, 0));
+
+		want[lg2]++;
+		iova += 1UL << lg2;
+		len -= 1UL << lg2;
+	}
+}
+
+/*
+ * One leaf of every size up to 1G, each aligned to its size, then a run of
+ * three of the smallest (which a format with sizes between its levels maps
+ * with a larger leaf where alignment allows): the walk counts each leaf
+ * once (AMD v1 replicas too), maps their sum, and finds the tables
+ * pt_test_count() finds, whose memory is what NR_IOMMU_PAGES grew by.
+ */
+static void pt_test_stats(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	struct pt_iommu_stats *st = kunit_kzalloc(test, sizeof(*st),
+						  GFP_KERNEL);
+	u64 min = pt_test_min_size(pt), want_leaves[64] = {};
+	u64 sizes = pt->pgsize_bitmap & GENMASK_ULL(30, 0);
+	u64 want_mapped = 0, tables = 0, bytes = 0;
+	unsigned long iova = SZ_1G;
+	unsigned int lg2, level, top_level;
+	size_t mapped;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	for (lg2 = 30; lg2 >= ilog2(min); lg2--) {
+		if (!(sizes & BIT_ULL(lg2)))
+			continue;
+		iova = ALIGN(iova, 1UL << lg2);
+		KUNIT_ASSERT_EQ_MSG(test, pt->ops->map_pages(pt, iova, iova,
+							     1UL << lg2, 1,
+							     IOMMU_READ,
+							     GFP_KERNEL,
+							     &mapped),
+				    0, "size 2^%u", lg2);
+		want_leaves[lg2]++;
+		want_mapped += 1UL << lg2;
+		iova += 1UL << lg2;
+	}
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, iova, iova, 3 * min,
+					  IOMMU_READ, &mapped), 0);
+	pt_test_want_leaves(pt->pgsize_bitmap, iova, 3 * min, want_leaves);
+	want_mapped += 3 * min;
+
+	/* after the maps: an AMD v1 top grows */
+	top_level = pt_iommu_top_level(pt);
+	pt->ops->stats(pt, st);
+	KUNIT_EXPECT_EQ(test, st->levels, top_level + 1);
+	KUNIT_EXPECT_EQ(test, st->tables[top_level], 1);
+	KUNIT_EXPECT_EQ(test, st->mapped, want_mapped);
+	for (lg2 = 0; lg2 < 64; lg2++)
+		KUNIT_EXPECT_EQ_MSG(test, st->leaves[lg2], want_leaves[lg2],
+				    "leaves of 2^%u", lg2);
+	for (level = 0; level < PT_STATS_LEVELS; level++) {
+		tables += st->tables[level];
+		bytes += st->table_bytes[level];
+		if (level > top_level)
+			KUNIT_EXPECT_EQ(test, st->tables[level], 0);
+	}
+	KUNIT_EXPECT_EQ(test, tables, pt_test_count(pt_t).tables + 1);
+	KUNIT_EXPECT_EQ(test, bytes,
+			(st->whole_pages << PAGE_SHIFT) + st->frag_bytes);
+	/* fragments share pages with others: only whole tables add up */
+	if (!st->frag_bytes)
+		KUNIT_EXPECT_EQ(test, st->whole_pages,
+				pt_test_nr_pages() - pt_t->nr_pages);
+	else
+		KUNIT_EXPECT_LE(test, st->whole_pages,
+				pt_test_nr_pages() - pt_t->nr_pages);
+
+	/* unmapped again: only the tables stay, and the top */
+	memset(st, 0, sizeof(*st));
+	KUNIT_EXPECT_EQ(test, pt_test_unmap_free(pt_t, SZ_1G, iova + 3 * min -
+						 SZ_1G),
+			iova + 3 * min - SZ_1G);
+	pt->ops->stats(pt, st);
+	KUNIT_EXPECT_EQ(test, st->mapped, 0);
+	for (lg2 = 0; lg2 < 64; lg2++)
+		KUNIT_EXPECT_EQ(test, st->leaves[lg2], 0);
+	KUNIT_EXPECT_GE(test, st->tables[top_level], 1);
+	pt_test_finish(test, pt_t);
+}
+
+#ifdef CONFIG_IOMMU_DEBUGFS
+/*
+ * The debugfs report into a buffer; the line after this table's header (its
+ * summary) into @summary, or "" if the table is not in the report.
+ */
+static void pt_test_report_line(struct kunit *test, struct pt_iommu *pt,
+				char *summary, size_t len)
+{
+	struct seq_file m = { .size = SZ_64K };
+	char head[64], *p, *end;
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, pt_debug_show(&m, NULL), 0);
+	KUNIT_ASSERT_LT_MSG(test, m.count, m.size, "report overflowed");
+	m.buf[m.count] = 0;
+	KUNIT_EXPECT_NOT_NULL(test, strstr(m.buf, "\nall domains "));
+	summary[0] = 0;
+	snprintf(head, sizeof(head), "domain %u iommu ", pt->debug_id);
+	p = strstr(m.buf, head);
+	if (p != m.buf && (!p || p[-1] != '\n'))
+		p = NULL;
+	if (!p)
+		return;
+	/* the header, the levels, the leaves, then the summary */
+	p = strstr(p, "\n  whole_pages ");
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	end = strchr(p + 1, '\n');
+	KUNIT_ASSERT_NOT_NULL(test, end);
+	*end = 0;
+	strscpy(summary, p + 3, len);
+}
+
+/*
+ * The report lists a table from init to deinit, under its format's name,
+ * with what a walk finds.
+ */
+static void pt_test_debugfs_report(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	struct pt_iommu_stats *st = kunit_kzalloc(test, sizeof(*st),
+						  GFP_KERNEL);
+	u64 min = pt_test_min_size(pt), bytes;
+	char got[160], want[160];
+	size_t mapped;
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, SZ_2M, SZ_2M, 5 * min,
+					  IOMMU_READ, &mapped), 0);
+	pt->ops->stats(pt, st);
+	bytes = (st->whole_pages << PAGE_SHIFT) + st->frag_bytes;
+	snprintf(want, sizeof(want),
+		 "whole_pages %llu frag_bytes %llu table_bytes %llu mapped %llu table/mapped %llu.%02llu%%",
+		 st->whole_pages, st->frag_bytes, bytes, 5 * min,
+		 div64_u64(bytes * 10000, 5 * min) / 100,
+		 div64_u64(bytes * 10000, 5 * min) % 100);
+	pt_test_report_line(test, pt, got, sizeof(got));
+	KUNIT_EXPECT_STREQ(test, got, want);
+	KUNIT_EXPECT_STREQ(test, pt->ops->name, __stringify(PT_FMT));
+
+	pt_test_finish(test, pt_t);
+	pt_test_report_line(test, pt, got, sizeof(got));
+	KUNIT_EXPECT_STREQ_MSG(test, got, "", "reported after deinit");
+}
+
+/* A growing top needs no check here: kunit_get_current_test() is NULL. */
+static void pt_test_churn_change_top(struct pt_iommu *pt, phys_addr_t top_pa,
+				     unsigned int level)
+{
+}
+
+static const struct pt_iommu_driver_ops pt_test_churn_ops = {
+	.flush_walk = pt_test_flush_walk,
+	.change_top = pt_test_churn_change_top,
+};
+
+struct pt_test_churn {
+	struct kunit *test;
+	const PT_CFG *cfg;
+	unsigned int rounds;
+	int err;
+	struct completion done;
+};
+
+/*
+ * Make, fill and free tables: leaves, a table a large leaf replaces (freed
+ * after RCU), an unmap's emptied tables put after RCU, then deinit.
+ */
+static int pt_test_churn_thread(void *arg)
+{
+	struct pt_test_churn *c = arg;
+	struct pt_test *pt_t = kzalloc(sizeof(*pt_t), GFP_KERNEL);
+	unsigned int i;
+
+	if (!pt_t) {
+		c->err = -ENOMEM;
+		goto out;
+	}
+	pt_t->cfg = c->cfg;
+	pt_t->pt = &pt_t->table.iommu;
+	for (i = 0; i < c->rounds && !c->err; i++) {
+		struct pt_iommu *pt = pt_t->pt;
+		u64 min, big;
+		struct iommu_iotlb_gather gather;
+		size_t mapped;
+
+		memset(&pt_t->table, 0, sizeof(pt_t->table));
+		pt->driver_ops = &pt_test_churn_ops;
+		c->err = pt_test_init(&pt_t->table, c->cfg);
+		if (c->err)
+			break;
+		/* the format's geometry is known once init has run */
+		min = pt_test_min_size(pt);
+		big = BIT_ULL(pt_fmt_va_lg2(&pt_t->table, 1));
+		c->err = pt_test_map(pt_t, big, big, 4 * min, IOMMU_READ,
+				     &mapped);
+		iommu_iotlb_gather_init(&gather);
+		if (pt_test_unmap(pt_t, big, 4 * min, &gather) != 4 * min)
+			c->err = c->err ?: -EIO;
+		iommu_put_pages_list_rcu(&gather.freelist);
+		/* a leaf over the emptied table, where the format has one */
+		if (!c->err && (pt->pgsize_bitmap & big))
+			c->err = pt->ops->map_pages(pt, big, big, big, 1,
+						    IOMMU_READ, GFP_KERNEL,
+						    &mapped);
+		if (!c->err && (pt->pgsize_bitmap & big) &&
+		    pt_test_unmap_free(pt_t, big, big) != big)
+			c->err = -EFAULT;
+		pt->ops->deinit(pt);
+	}
+	kfree(pt_t);
+out:
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * Two threads make and free tables while this one reads the report: under
+ * KASAN, a walk that reached a freed table or a freed domain is a report
+ * (and a failed test).
+ */
+static void pt_test_debugfs_churn(struct kunit *test)
+{
+	struct pt_test_churn c[2];
+	struct seq_file m = { .size = SZ_64K };
+	struct task_struct *task;
+	const PT_CFG *cfg = test->param_value;
+	unsigned int i, reads = 0;
+
+	/* the threads' tables have no device for the DMA API */
+	if (!IS_ENABLED(CONFIG_X86) && (cfg->flags & PT_FLAG_INCOHERENT))
+		kunit_skip(test, "incoherent tables need a device here");
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		c[i] = (struct pt_test_churn){ test, cfg, 100 };
+		init_completion(&c[i].done);
+		task = kthread_run(pt_test_churn_thread, &c[i], "pt-churn%u",
+				   i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	while (!completion_done(&c[0].done) || !completion_done(&c[1].done)) {
+		m.count = 0;
+		KUNIT_ASSERT_EQ(test, pt_debug_show(&m, NULL), 0);
+		reads++;
+	}
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		wait_for_completion(&c[i].done);
+		KUNIT_EXPECT_EQ(test, c[i].err, 0);
+	}
+	kunit_info(test, "%u reads of the report during the churn\n", reads);
+	KUNIT_EXPECT_GT(test, reads, 0);
+	rcu_barrier();
+	rcu_barrier();
+}
+#else
+static void pt_test_debugfs_report(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IOMMU_DEBUGFS");
+}
+
+static void pt_test_debugfs_churn(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IOMMU_DEBUGFS");
+}
+#endif
+
 /* The generic cases; the format file makes them a suite. */
 static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_round_trip, pt_test_cfg_gen_params),
@@ -1816,5 +2111,8 @@ static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_report_unmap, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_split, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_sync_entries, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_stats, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_debugfs_report, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_debugfs_churn, pt_test_cfg_gen_params),
 	{}
 };
