@@ -110,10 +110,12 @@ struct pt_iommu_stats {
  * @iova_to_phys: translate @iova, 0 if unmapped
  * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
  *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR
- * @stats: add what the table holds now to @st (zeroed by the caller).
- *	Lockless, as iova_to_phys(), with maps and unmaps going on; may sleep
- *	between subtrees of the top table. The caller keeps @pt from deinit.
- * @deinit: free every table. The hardware must no longer walk it.
+ * @stats: add what the table holds to @st (zeroed by the caller).
+ *	Lockless, as iova_to_phys(), with maps and unmaps going on, in RCU
+ *	read-side sections of one second-level entry each; sleeps between
+ *	them. The caller keeps @pt from deinit.
+ * @deinit: free every table. The hardware must no longer walk it. May
+ *	sleep (with CONFIG_IOMMU_DEBUGFS it takes the report's mutex).
  */
 struct pt_iommu_ops {
 	const char *name;

@@ -662,7 +662,7 @@ t_pt_tool() {
 	echo "$out"
 	echo "$out" | grep -q '^of 10 pages: 3 whole-page generic_pt tables, 0 in fragment pools$' || return 1
 	echo "$out" | grep -qP '^ +7  smmu0 +armv8 +2 +3 +12\.0 +2060\.0 +0\.58%  4K:3 2M:1$' || return 1
-	echo "$out" | grep -q '^(0 bytes of generic_pt tables), 7 other whole allocations$' || return 1
+	echo "$out" | grep -q '^(0 bytes of them are generic_pt tables), 7 other whole allocations$' || return 1
 	out=$("$bin" -d "$TMP/b" --json) || return 1
 	echo "$out" | python3 -c '
 import json, sys
@@ -696,6 +696,18 @@ assert j["totals"]["domains"] == -1
 	sed -i 's/leaves 4K 3 2M 1/leaves 3K 3/' "$TMP/a/generic_pt"
 	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
 	echo "$out" | grep -q 'bad leaves' || return 1
+	pt_snap "$TMP/a"
+	sed -i '/^all domains/d' "$TMP/a/generic_pt"
+	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'no "all domains" line' || return 1
+	pt_snap "$TMP/a"
+	sed -i '/^  whole_pages/d' "$TMP/a/generic_pt"
+	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'domain 7 has no summary line' || return 1
+	pt_snap "$TMP/a"
+	sed -i '1i\  level 0 tables 1 bytes 4096' "$TMP/a/generic_pt"
+	out=$("$bin" -d "$TMP/a" 2>&1); [ $? -eq 2 ] || return 1
+	echo "$out" | grep -q 'generic_pt:1: not inside a domain' || return 1
 	out=$("$bin" --diff "$TMP/b" 2>&1); [ $? -eq 2 ] || return 1
 	echo "$out" | grep -q 'two snapshot directories' || return 1
 	out=$("$bin" --bogus 2>&1); [ $? -eq 2 ] || return 1

@@ -28,7 +28,7 @@
 
 struct domain {
 	unsigned int id;
-	char iommu[64];
+	char iommu[128];
 	char format[16];
 	unsigned int levels, va, oa;
 	unsigned long long tables[MAX_LEVELS];
@@ -132,6 +132,7 @@ static void read_pt(struct snapshot *s, const char *dir)
 	struct domain *d = NULL;
 	char line[4096];
 	unsigned int no = 0;
+	int totals = 0;
 
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long a, b, c, e;
@@ -140,10 +141,13 @@ static void read_pt(struct snapshot *s, const char *dir)
 		no++;
 		line[strcspn(line, "\n")] = 0;
 		if (!strncmp(line, "domain ", 7)) {
+			if (d)
+				die("%s/generic_pt:%u: domain %u has no summary line",
+				    dir, no, d->id);
 			s->domains = grow(s->domains, s->ndomains,
 					  sizeof(*s->domains));
 			d = &s->domains[s->ndomains++];
-			if (sscanf(line, "domain %u iommu %63s format %15s levels %u va %u oa %u",
+			if (sscanf(line, "domain %u iommu %127s format %15s levels %u va %u oa %u",
 				   &d->id, d->iommu, d->format, &d->levels,
 				   &d->va, &d->oa) != 6 ||
 			    d->levels > MAX_LEVELS)
@@ -151,9 +155,9 @@ static void read_pt(struct snapshot *s, const char *dir)
 				    dir, no, line);
 		} else if (d && sscanf(line, " level %u tables %llu bytes %llu",
 				       &level, &a, &b) == 3) {
-			if (level >= MAX_LEVELS)
-				die("%s/generic_pt:%u: level %u", dir, no,
-				    level);
+			if (level >= d->levels)
+				die("%s/generic_pt:%u: level %u of a table of %u levels",
+				    dir, no, level, d->levels);
 			d->tables[level] = a;
 			d->bytes[level] = b;
 		} else if (d && !strncmp(line, "  leaves", 8)) {
@@ -169,9 +173,19 @@ static void read_pt(struct snapshot *s, const char *dir)
 			d->table_bytes = c;
 			d->mapped = e;
 			d = NULL;
+		} else if (!d && !strncmp(line, "all domains ", 12)) {
+			totals = 1;
+		} else if (!strncmp(line, "  ", 2)) {
+			die("%s/generic_pt:%u: not inside a domain: %s", dir,
+			    no, line);
 		}
 	}
 	fclose(f);
+	if (d)
+		die("%s/generic_pt: domain %u has no summary line", dir, d->id);
+	if (!totals)
+		die("%s/generic_pt: no \"all domains\" line: not a generic_pt report",
+		    dir);
 }
 
 static void read_pages(struct snapshot *s, const char *dir)
@@ -247,7 +261,7 @@ static void ratio(char *buf, size_t len, unsigned long long table, unsigned long
 struct totals {
 	long domains;
 	unsigned long long tables, whole_pages, frag_bytes, table_bytes, mapped;
-	long nr, in_fragments, whole, pool_used_bytes, pool_free_bytes;
+	long nr, in_fragments, whole;
 };
 
 static struct totals totals(const struct snapshot *s)
@@ -269,10 +283,6 @@ static struct totals totals(const struct snapshot *s)
 		t.nr += s->nodes[i].nr;
 		t.in_fragments += s->nodes[i].in_fragments;
 		t.whole += s->nodes[i].whole;
-	}
-	for (i = 0; i < s->npools; i++) {
-		t.pool_used_bytes += s->pools[i].used * s->pools[i].size;
-		t.pool_free_bytes += s->pools[i].free * s->pools[i].size;
 	}
 	return t;
 }
@@ -330,7 +340,7 @@ static void print_text(const struct snapshot *s)
 	}
 	printf("\nof %ld pages: %llu whole-page generic_pt tables, %ld in fragment pools\n",
 	       t.nr, t.whole_pages, t.in_fragments);
-	printf("(%llu bytes of generic_pt tables), %ld other whole allocations\n",
+	printf("(%llu bytes of them are generic_pt tables), %ld other whole allocations\n",
 	       t.frag_bytes, t.whole - (long)t.whole_pages);
 	printf("(interrupt remapping, queues, context and PASID tables, %s)\n",
 	       "tables not built by generic_pt");
@@ -352,7 +362,16 @@ static void jnum(int *first, const char *key, long long v)
 static void jstr(int *first, const char *key, const char *v)
 {
 	jkey(first, key);
-	printf("\"%s\"", v);
+	putchar('"');
+	for (; *v; v++) {
+		if (*v == '"' || *v == '\\')
+			printf("\\%c", *v);
+		else if ((unsigned char)*v < 0x20)
+			printf("\\u%04x", *v);
+		else
+			putchar(*v);
+	}
+	putchar('"');
 }
 
 static void jarray(int *first, const char *key,
@@ -445,12 +464,20 @@ static void print_json(const struct snapshot *s)
 	json_totals(&t);
 }
 
+/*
+ * @d's domain in @s: the same number, IOMMU and format (numbers are per
+ * boot: snapshots of two boots share few domains).
+ */
 static const struct domain *find_domain(const struct snapshot *s,
-					unsigned int id)
+					const struct domain *d)
 {
-	for (unsigned int i = 0; i < s->ndomains; i++)
-		if (s->domains[i].id == id)
-			return &s->domains[i];
+	for (unsigned int i = 0; i < s->ndomains; i++) {
+		const struct domain *e = &s->domains[i];
+
+		if (e->id == d->id && !strcmp(e->iommu, d->iommu) &&
+		    !strcmp(e->format, d->format))
+			return e;
+	}
 	return NULL;
 }
 
@@ -504,10 +531,10 @@ static void print_diff(const struct snapshot *a, const struct snapshot *b,
 		printf("%8s  %-20s %-8s %8s %12s %12s\n", "domain", "iommu",
 		       "change", "tables", "table KiB", "mapped KiB");
 	for (i = 0; i < a->ndomains; i++)
-		diff_domain(&a->domains[i],
-			    find_domain(b, a->domains[i].id), json, &first);
+		diff_domain(&a->domains[i], find_domain(b, &a->domains[i]),
+			    json, &first);
 	for (i = 0; i < b->ndomains; i++)
-		if (!find_domain(a, b->domains[i].id))
+		if (!find_domain(a, &b->domains[i]))
 			diff_domain(NULL, &b->domains[i], json, &first);
 	if (json) {
 		struct totals d = {

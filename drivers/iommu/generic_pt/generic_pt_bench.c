@@ -206,7 +206,8 @@ static int bench_one(struct bench_impl *b, const struct bench_case *c,
 	for (i = 0; i < burst; i++)
 		unmapped += bench_unmap(b, c, BENCH_IOVA + i * len, &gather);
 	t2 = bench_now();
-	iommu_put_pages_list(&gather.freelist);
+	/* a reader of the debugfs report may be walking the table */
+	iommu_put_pages_list_rcu(&gather.freelist);
 	if (ret || mapped != len * burst || unmapped != mapped)
 		return ret ?: -EIO;
 	if (slot < ITERS) {
@@ -305,6 +306,13 @@ static const struct pt_iommu_driver_ops bench_driver_ops = {
 	.flush_walk = bench_flush_walk,
 };
 
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE) || IS_ENABLED(CONFIG_AMD_IOMMU)
+static void bench_deinit(void *pt)
+{
+	((struct pt_iommu *)pt)->ops->deinit(pt);
+}
+#endif
+
 static void bench_alloc_samples(struct kunit *test, struct bench_impl *b)
 {
 	b->map_ns = kunit_kcalloc(test, ITERS, sizeof(u64), GFP_KERNEL);
@@ -374,6 +382,9 @@ static void bench_lpae(struct kunit *test)
 	t->iommu.driver_ops = &bench_driver_ops;
 	KUNIT_ASSERT_EQ(test, pt_iommu_armv8_init(t, &pcfg, 0, NUMA_NO_NODE,
 						  GFP_KERNEL), 0);
+	/* an assert below must not leave the table in the report */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_deinit,
+							&t->iommu), 0);
 	impl[0].pt = &t->iommu;
 	impl[1].ops = alloc_io_pgtable_ops(ARM_64_LPAE_S1, &cfg, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, impl[1].ops);
@@ -382,7 +393,6 @@ static void bench_lpae(struct kunit *test)
 	bench_header(test, impl[0].map_ns);
 	bench_format(test, "LPAE", impl, cfg.pgsize_bitmap, NULL);
 	free_io_pgtable_ops(impl[1].ops);
-	t->iommu.ops->deinit(&t->iommu);
 }
 #endif
 
@@ -399,6 +409,9 @@ static void bench_amd(struct kunit *test)
 	t->iommu.driver_ops = &bench_driver_ops;
 	KUNIT_ASSERT_EQ(test, pt_iommu_amdv1_init(t, &pcfg, 0, NUMA_NO_NODE,
 						  GFP_KERNEL), 0);
+	/* an assert below must not leave the table in the report */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bench_deinit,
+							&t->iommu), 0);
 	impl[0].pt = &t->iommu;
 	impl[1].ops = pt_old_amdv1_alloc(test, &pdom);
 	impl[1].amd = true;
@@ -408,7 +421,6 @@ static void bench_amd(struct kunit *test)
 	bench_header(test, impl[0].map_ns);
 	bench_format(test, "AMDv1", impl, SZ_4K | SZ_2M | SZ_1G, NULL);
 	free_io_pgtable_ops(impl[1].ops);
-	t->iommu.ops->deinit(&t->iommu);
 }
 #endif
 

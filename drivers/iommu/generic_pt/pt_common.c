@@ -171,8 +171,8 @@ void pt_stats_add_leaf(struct pt_iommu_stats *st, unsigned int idx,
 
 #ifdef CONFIG_IOMMU_DEBUGFS
 /*
- * Every page table from init to deinit, for the debugfs report. The mutex
- * keeps a table from deinit while the report walks it.
+ * Every page table from init to deinit, for the debugfs report. The report
+ * holds the mutex, so no table it walks can reach deinit meanwhile.
  */
 static DEFINE_MUTEX(pt_debug_lock);
 static LIST_HEAD(pt_debug_list);
@@ -196,7 +196,7 @@ void pt_debug_add(struct pt_iommu *pt)
  * pt_debug_del() - Take a page table out of the debugfs report
  * @pt: the page table, listed or not (a second deinit)
  *
- * Waits for a report walking @pt to finish with it.
+ * Waits for a report in progress to finish.
  *
  * Context: may sleep.
  */
@@ -211,6 +211,7 @@ void pt_debug_del(struct pt_iommu *pt)
 /* The totals of the tables one IOMMU instance walks, or of all tables. */
 struct pt_debug_sum {
 	struct device *dev;
+	char name[64];
 	u64 tables;
 	unsigned int domains;
 	u64 whole_pages;
@@ -287,7 +288,10 @@ static struct pt_debug_sum *pt_debug_sum_of(struct pt_debug_sum *sums,
 	for (i = 0; i < *n; i++)
 		if (sums[i].dev == dev)
 			return &sums[i];
+	/* the device may go once the lock is dropped: keep its name */
 	sums[*n].dev = dev;
+	strscpy(sums[*n].name, dev ? dev_name(dev) : "-",
+		sizeof(sums[*n].name));
 	return &sums[(*n)++];
 }
 
@@ -299,9 +303,10 @@ static struct pt_debug_sum *pt_debug_sum_of(struct pt_debug_sum *sums,
  * Every page table from init to deinit, in the order they were made: its
  * IOMMU, format and levels, tables and their memory per level, leaves per
  * size, bytes mapped, table memory per mapped memory; then the totals per
- * IOMMU instance and of all. Each table is walked under RCU while maps and
- * unmaps go on, so each line is one moment's view; deinit waits for the
- * walk of its table.
+ * IOMMU instance and of all. Each table is walked in pieces under RCU
+ * while maps and unmaps go on, so its figures are exact only for a table
+ * nobody changes meanwhile. The list's mutex is held for the whole report:
+ * an init or deinit waits for a report in progress.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -335,10 +340,9 @@ VISIBLE_IF_KUNIT int pt_debug_show(struct seq_file *m, void *unused)
 	mutex_unlock(&pt_debug_lock);
 	seq_puts(m, "\n");
 	for (i = 0; i < n; i++) {
-		char what[64];
+		char what[72];
 
-		snprintf(what, sizeof(what), "iommu %s",
-			 sums[i].dev ? dev_name(sums[i].dev) : "-");
+		snprintf(what, sizeof(what), "iommu %s", sums[i].name);
 		pt_debug_print_sum(m, what, &sums[i]);
 	}
 	pt_debug_print_sum(m, "all", &all);

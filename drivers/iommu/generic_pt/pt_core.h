@@ -971,37 +971,63 @@ static void PT_FN(stats_table)(const struct PT_TABLE *t, u64 *table,
 	}
 }
 
+/* Count one entry at @level, index @idx, and what it points to. */
+static void PT_FN(stats_entry)(const struct PT_TABLE *t, u64 pte,
+			       unsigned int level, unsigned int idx,
+			       struct pt_iommu_stats *st)
+{
+	if (!pte)
+		return;
+	if (level && pt_fmt_is_table(t, level, pte))
+		PT_FN(stats_table)(t, PT_FN(table_va)(t, pte), level - 1, st);
+	else
+		pt_stats_add_leaf(st, idx, pt_fmt_va_lg2(t, level),
+				  pt_fmt_leaf_lg2(t, level, pte));
+}
+
 /*
- * Each subtree of the top under its own RCU read-side section: a table an
- * unmap or a map unlinks is freed only after a grace period. The top
- * itself lives until deinit (a top that grows stays as a table below).
+ * The top lives until deinit (a top that grows stays as a table below),
+ * and every table a map or unmap unlinks is freed after a grace period.
+ * So each entry of a table below the top is counted, with its subtree, in
+ * an RCU read-side section of its own, reached again from the top: no
+ * section covers more than one entry of the second level.
  */
 static void PT_FN(stats)(struct pt_iommu *pt, struct pt_iommu_stats *st)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
 	const unsigned long top = READ_ONCE(pt->top);
 	const unsigned int top_level = pt_top_level(top);
-	unsigned int i, n = 1U << PT_FN(items_lg2)(t, top_level, top_level);
-	unsigned int shift = pt_fmt_va_lg2(t, top_level);
 	u64 *table = pt_top_table(top);
+	unsigned int i, j, n, m;
 
 	if (!top)
 		return;
+	n = 1U << PT_FN(items_lg2)(t, top_level, top_level);
 	st->levels = top_level + 1;
 	pt_stats_add_table(st, table, top_level);
 	for (i = 0; i < n; i++) {
-		u64 pte;
+		u64 pte = READ_ONCE(table[i]);
 
-		rcu_read_lock();
-		pte = READ_ONCE(table[i]);
-		if (pte && top_level && pt_fmt_is_table(t, top_level, pte))
-			PT_FN(stats_table)(t, PT_FN(table_va)(t, pte),
-					   top_level - 1, st);
-		else if (pte)
-			pt_stats_add_leaf(st, i, shift,
-					  pt_fmt_leaf_lg2(t, top_level, pte));
-		rcu_read_unlock();
-		cond_resched();
+		if (!pte || !top_level || !pt_fmt_is_table(t, top_level, pte)) {
+			PT_FN(stats_entry)(t, pte, top_level, i, st);
+			continue;
+		}
+		m = 1U << pt_fmt_items_lg2(t, top_level - 1, false);
+		for (j = 0; j < m; j++) {
+			rcu_read_lock();
+			pte = READ_ONCE(table[i]);
+			if (pte && pt_fmt_is_table(t, top_level, pte)) {
+				u64 *below = PT_FN(table_va)(t, pte);
+
+				if (!j)
+					pt_stats_add_table(st, below,
+							   top_level - 1);
+				PT_FN(stats_entry)(t, READ_ONCE(below[j]),
+						   top_level - 1, j, st);
+			}
+			rcu_read_unlock();
+			cond_resched();
+		}
 	}
 }
 
@@ -1043,6 +1069,9 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 	unsigned int level;
 	u64 *table;
 
+#ifdef CONFIG_IOMMU_DEBUGFS
+	INIT_LIST_HEAD(&pt->debug_node);
+#endif
 	if ((flags & PT_FLAG_INCOHERENT) && !IS_ENABLED(CONFIG_X86) &&
 	    !pt->iommu_device)
 		return -EINVAL;
