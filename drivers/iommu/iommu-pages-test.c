@@ -1179,6 +1179,9 @@ static void iommu_pages_test_rcu_list(struct kunit *test)
 		virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, sizes[i]);
 		KUNIT_ASSERT_NOT_NULL(test, virt[i]);
 		memset(virt[i], 0x40 + i, sizes[i]);
+		/* the user's counter starts at 0 and is the user's */
+		KUNIT_EXPECT_EQ(test, atomic_read(iommu_pages_live(virt[i])), 0);
+		atomic_set(iommu_pages_live(virt[i]), 100 + i);
 		iommu_pages_list_add(&list, virt[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(f); i++) {
@@ -1193,9 +1196,13 @@ static void iommu_pages_test_rcu_list(struct kunit *test)
 	iommu_put_pages_list_rcu(&list);
 	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
 	mdelay(2);
-	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		KUNIT_EXPECT_NULL(test, memchr_inv(virt[i], 0x40 + i,
 						   sizes[i]));
+		/* intact while waiting, the batch's leader's too */
+		KUNIT_EXPECT_EQ(test, atomic_read(iommu_pages_live(virt[i])),
+				100 + i);
+	}
 	for (i = 0; i < ARRAY_SIZE(f); i++)
 		KUNIT_EXPECT_NULL(test, memchr_inv(f[i], 0x50 + i,
 						   BIT(shift)));

@@ -401,6 +401,7 @@ static void iommu_pages_free_folio(struct folio *folio)
 
 	iommu_pages_poison(folio_address(folio), folio_size(folio));
 	iommu_pages_account(folio, -folio_nr_pages(folio));
+	atomic_set(&iopt->iopt_live, 0);
 	iommu_pages_put_folio(folio);
 	iommu_pages_free_desc(iopt, word);
 }
@@ -423,6 +424,7 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 		return NULL;
 	}
 	iommu_pages_attach_desc(folio, iopt, tag);
+	atomic_set(&folio_ioptdesc(folio)->iopt_live, 0);
 	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
 	return folio_address(folio);
@@ -1123,6 +1125,7 @@ static void iommu_pages_put_batch(struct list_head *pages)
 		word = iommu_pages_desc_word(folio);
 		list_del(&iopt->iopt_freelist_elm);
 		iommu_pages_poison(folio_address(folio), folio_size(folio));
+		atomic_set(&iopt->iopt_live, 0);
 		iommu_pages_put_folio(folio);
 		iommu_pages_free_desc(iopt, word);
 	}

@@ -23,14 +23,21 @@
  *	never on a list and waiting for a grace period at once.
  * @__page_mapping: overlays &struct page.mapping; must stay NULL.
  * @__page_index: overlays &struct page.index; unused but for the next two.
- * @iopt_rcu_rest: while the allocation waits for a grace period on behalf
- *	of a whole list, the other allocations of that list.
+ * @iopt_live: on a whole allocation (larger than PAGE_SIZE / 2), a counter
+ *	that belongs to the allocation's user (iommu_pages_live()): 0 when
+ *	the memory is allocated, then left alone by iommu-pages until the
+ *	memory goes back to the page allocator, also while it waits on a
+ *	list or for a grace period.
  * @iopt_frag_magic: IOPTDESC_FRAG_MAGIC on a page of fragments.
  * @iopt_private: overlays &struct page.private (the folio's private word;
  *	with CONFIG_IOMMU_PAGES_SEPARATE_DESC a field of its own).
  *	On a page of fragments: the address of its tracking structure with
  *	IOPTDESC_FRAG set.  Otherwise 0, or with CONFIG_IOMMU_PAGES_DEBUG a
  *	tag of the live allocation (always even), cleared when it is freed.
+ * @iopt_rcu_rest: while the allocation waits for a grace period on behalf
+ *	of a whole list, the other allocations of that list.  It shares the
+ *	private word, whose tag the free has cleared, and not @iopt_live,
+ *	which a lockless user may still read and update then.
  * @__page_type: overlays &struct page.page_type; owned by the page allocator.
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
@@ -80,10 +87,13 @@ struct ioptdesc {
 #ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 		pgoff_t __page_index;
 #endif
-		struct list_head *iopt_rcu_rest;
+		atomic_t iopt_live;
 		unsigned long iopt_frag_magic;
 	};
-	unsigned long iopt_private;
+	union {
+		unsigned long iopt_private;
+		struct list_head *iopt_rcu_rest;
+	};
 #ifndef CONFIG_IOMMU_PAGES_SEPARATE_DESC
 	unsigned int __page_type;
 	atomic_t __page_refcount;
@@ -180,6 +190,24 @@ static inline struct ioptdesc *virt_to_ioptdesc(void *virt)
 static inline void *ioptdesc_address(struct ioptdesc *iopt)
 {
 	return folio_address(ioptdesc_folio(iopt));
+}
+
+/**
+ * iommu_pages_live() - the user's counter of a whole allocation
+ * @virt: the start of memory that iommu_alloc_pages_node_sz() returned for
+ *	more than PAGE_SIZE / 2 bytes (a fragment has no counter of its own)
+ *
+ * generic_pt counts a table's entries in use here.  The counter is 0 when
+ * the memory is allocated; iommu-pages does not touch it again until the
+ * memory is really freed, so a lockless user that may still reach memory
+ * waiting for a grace period (iommu_put_pages_list_rcu()) finds the value
+ * its last user left.
+ *
+ * Return: the counter.
+ */
+static inline atomic_t *iommu_pages_live(void *virt)
+{
+	return &virt_to_ioptdesc(virt)->iopt_live;
 }
 
 void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size);

@@ -29,20 +29,28 @@ struct pt_iommu;
  *	io-pgtable-arm does; without it such a leaf is unmapped whole when it
  *	starts at the unmap's cursor, and unmap stops at one that starts
  *	before. Only formats with one leaf size per level (ARM) take it.
+ * @PT_FLAG_KEEP_TABLES: keep tables that unmaps empty piecemeal, as 6.12
+ *	did: an unmap frees only the tables whose whole range it covered, and
+ *	no table counts its entries. Without it every table of a whole
+ *	allocation (larger than PAGE_SIZE / 2) counts the entries it holds
+ *	in its &struct ioptdesc, and the unmap that takes the count to 0
+ *	frees the table (see Documentation/iommu/generic_pt.rst).
  */
 enum pt_iommu_flags {
 	PT_FLAG_INCOHERENT = 1 << 0,
 	PT_FLAG_DIRTY = 1 << 1,
 	PT_FLAG_SPLIT = 1 << 2,
+	PT_FLAG_KEEP_TABLES = 1 << 3,
 };
 
 /**
  * struct pt_iommu_driver_ops - What the library asks of the IOMMU driver
  * @flush_walk: invalidate every cached translation and walk-cache entry for
  *	[iova, iova + size) and wait for it. Called by map when it replaces an
- *	empty table by a leaf, before the table is freed, and after a failed
- *	map removed the leaves it had written. Without it such a map fails
- *	with -EEXIST.
+ *	empty table by a leaf, before the table is freed, after a failed map
+ *	removed the leaves it had written, and before a map frees a table it
+ *	left empty. Without it such a map fails with -EEXIST (and a table a
+ *	map leaves empty stays until an unmap frees it).
  * @change_top: a format whose top level grows (AMD v1) calls this, under
  *	@pt_iommu.top_lock and before any map can use the new top, so that the
  *	driver points the hardware at @top_pa with @top_level + 1 levels.
@@ -105,8 +113,12 @@ struct pt_iommu_stats {
  *	bytes unmapped, stopping at a hole or inside a leaf that starts before
  *	the cursor (one starting at the cursor is unmapped whole; with
  *	PT_FLAG_SPLIT both are split instead). Tables it emptied go on
- *	@gather's freelist and the range is added to @gather, unless the driver
- *	takes them (&pt_iommu_driver_ops).
+ *	@gather's freelist and their ranges are added to @gather, unless the
+ *	driver takes them (&pt_iommu_driver_ops); a driver whose maps may run
+ *	at the same time must put that list after an RCU grace period
+ *	(iommu_put_pages_list_rcu()), as a map may still be looking at such a
+ *	table. Without a gather and &pt_iommu_driver_ops.table_unlinked an
+ *	emptied table stays for reuse.
  * @iova_to_phys: translate @iova, 0 if unmapped
  * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
  *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR

@@ -6,9 +6,11 @@
 #ifndef __GENERIC_PT_COMMON_H
 #define __GENERIC_PT_COMMON_H
 
+#include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/generic_pt.h>
 #include <linux/iommu.h>
+#include <linux/rcupdate.h>
 
 #include "../iommu-pages.h"
 
@@ -64,6 +66,65 @@ static inline unsigned int pt_top_level(unsigned long top)
 static inline unsigned int pt_align_lg2(u64 v)
 {
 	return v ? __ffs64(v) : 63;
+}
+
+/*
+ * Tables that unmaps empty are freed (Documentation/iommu/generic_pt.rst):
+ * a table of a whole allocation counts its entries in use in its
+ * descriptor (iommu_pages_live()). A map reserves the entries it is about
+ * to write before it writes them; the thread whose unmap takes the count
+ * to 0 claims the table by setting it to PT_LIVE_DEAD, after which no map
+ * can reserve an entry there and walks again from the top.
+ */
+#define PT_LIVE_DEAD	INT_MIN
+
+/*
+ * The live-entry count of a table of @size bytes, or NULL where none is
+ * kept: with PT_FLAG_KEEP_TABLES, and for a table of at most half a page
+ * (a fragment, whose descriptor is its page's).
+ */
+static __always_inline atomic_t *pt_live(const struct pt_iommu *pt,
+					 void *table, size_t size)
+{
+	if (size <= PAGE_SIZE / 2 || (pt->flags & PT_FLAG_KEEP_TABLES))
+		return NULL;
+	return iommu_pages_live(table);
+}
+
+/* Reserve @n entries; false if the table was claimed for freeing. */
+static __always_inline bool pt_live_add(atomic_t *live, int n)
+{
+	return !live ||
+	       atomic_fetch_add_unless(live, n, PT_LIVE_DEAD) != PT_LIVE_DEAD;
+}
+
+/* Give back @n entries; true if that left the table with none. */
+static __always_inline bool pt_live_sub(atomic_t *live, int n)
+{
+	int left;
+
+	if (!live || !n)
+		return false;
+	left = atomic_sub_return(n, live);
+	WARN_ON_ONCE(left < 0);
+	return !left;
+}
+
+/*
+ * A map found a table claimed: let the thread that claimed it unlink it
+ * (it holds no lock a map waits for), then walk again.
+ */
+static inline void pt_rewalk_wait(void)
+{
+	rcu_read_unlock();
+	cpu_relax();
+	rcu_read_lock();
+}
+
+/* Claim an empty table; false if a map reserved an entry since. */
+static inline bool pt_live_claim(atomic_t *live)
+{
+	return live && atomic_cmpxchg(live, 0, PT_LIVE_DEAD) == 0;
 }
 
 #endif

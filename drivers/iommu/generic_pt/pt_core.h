@@ -28,6 +28,108 @@
 
 #include "pt_defs.h"
 
+/* Can a map free a table it leaves empty (it has no gather)? */
+static __always_inline bool PT_FN(map_can_free)(struct pt_iommu *pt)
+{
+	const struct pt_iommu_driver_ops *ops = pt->driver_ops;
+
+	return !(pt->flags & PT_FLAG_KEEP_TABLES) && ops &&
+	       (ops->table_unlinked || ops->flush_walk);
+}
+
+/*
+ * A table that covered [@iova, @iova + @size) was unlinked: make sure no
+ * walk cache keeps it before it is freed. The driver's table_unlinked()
+ * does; else the gather's range grows to cover it; else (a map, which has
+ * no gather) flush_walk().
+ */
+static void PT_FN(unlinked)(struct pt_iommu *pt,
+			    struct iommu_iotlb_gather *gather,
+			    unsigned long iova, size_t size)
+{
+	const struct pt_iommu_driver_ops *ops = pt->driver_ops;
+
+	if (ops && ops->table_unlinked)
+		ops->table_unlinked(pt, iova, size);
+	else if (gather)
+		iommu_iotlb_gather_add_range(gather, iova, size);
+	else
+		ops->flush_walk(pt, iova, size);
+}
+
+/*
+ * @table, at @level below the top and covering @iova, holds no entry any
+ * more: claim it (unless a map reserved an entry since), unlink it from
+ * its parent, have it flushed and put it on @free; its parent loses an
+ * entry and, if that was its last, goes the same way. The parent is found
+ * from the top again, as the caller's path may predate a growth of the
+ * top, which stays. Under rcu_read_lock(), as every walk: a map that still
+ * sees the table finds it claimed and walks again.
+ */
+static noinline void PT_FN(emptied)(struct PT_TABLE *t, u64 *table,
+				    unsigned int level, unsigned long iova,
+				    struct iommu_pages_list *free,
+				    struct iommu_iotlb_gather *gather)
+{
+	struct pt_iommu *pt = &t->iommu;
+
+	while (true) {
+		const unsigned long top = READ_ONCE(pt->top);
+		const unsigned int top_level = pt_top_level(top);
+		u64 *parent = pt_top_table(top), *ptep;
+		unsigned int l = top_level, span;
+		u64 pte;
+
+		if (table == parent || level >= top_level ||
+		    !pt_live_claim(PT_FN(live)(t, table, level, top_level)))
+			return;
+		while (true) {
+			ptep = &parent[PT_FN(index)(t, iova, l, top_level)];
+			pte = READ_ONCE(*ptep);
+			if (WARN_ON(!pt_fmt_is_table(t, l, pte)))
+				return;
+			if (l == level + 1)
+				break;
+			parent = PT_FN(table_va)(t, pte);
+			l--;
+		}
+		if (WARN_ON(PT_FN(table_va)(t, pte) != table))
+			return;
+		WRITE_ONCE(*ptep, 0);
+		pt_sync(pt, ptep, sizeof(*ptep));
+		span = PT_FN(span_lg2)(t, level, top_level);
+		PT_FN(unlinked)(pt, gather, iova & ~((1UL << span) - 1),
+				1UL << span);
+		pt_table_release(pt, table, PT_FN(table_size)(t, level,
+							      top_level));
+		iommu_pages_list_add(free, table);
+		if (!pt_live_sub(PT_FN(live)(t, parent, level + 1, top_level),
+				 1))
+			return;
+		table = parent;
+		level++;
+	}
+}
+
+/*
+ * A map gives back @n entries of @table (at @level, covering @iova) that it
+ * reserved and did not fill; a table that leaves empty is freed when the
+ * driver can flush for it.
+ */
+static noinline void PT_FN(map_undo)(struct PT_TABLE *t, u64 *table,
+				     unsigned int level, unsigned int top_level,
+				     unsigned long iova, unsigned int n)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct pt_iommu *pt = &t->iommu;
+
+	if (!pt_live_sub(PT_FN(live)(t, table, level, top_level), n) ||
+	    !PT_FN(map_can_free)(pt))
+		return;
+	PT_FN(emptied)(t, table, level, iova, &list, NULL);
+	iommu_put_pages_list_rcu(&list);
+}
+
 /* True if nothing is mapped below @table (used before replacing it). */
 static bool PT_FN(subtree_empty)(const struct PT_TABLE *t, u64 *table,
 				 unsigned int level)
@@ -72,8 +174,10 @@ static void PT_FN(collect)(const struct PT_TABLE *t, u64 *table, unsigned int le
  * iova_to_phys() may still be reading the table: it is freed after an RCU
  * grace period.
  */
-static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
-					 unsigned int level, unsigned long iova)
+static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *parent,
+					 u64 *ptep, u64 pte, unsigned int level,
+					 unsigned int top_level,
+					 unsigned long iova)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	struct pt_iommu *pt = &t->iommu;
@@ -85,6 +189,8 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	if (cmpxchg64(ptep, pte, 0) != pte)
 		return -EEXIST;
 	pt_sync(pt, ptep, sizeof(*ptep));
+	/* The entry is empty now; the caller's reservation keeps @parent. */
+	WARN_ON_ONCE(pt_live_sub(PT_FN(live)(t, parent, level, top_level), 1));
 	pt->driver_ops->flush_walk(pt, iova, 1UL << pt_fmt_va_lg2(t, level));
 	PT_FN(collect)(t, table, level - 1, PT_MAX_LEVELS, &list);
 	iommu_put_pages_list_rcu(&list);
@@ -129,32 +235,49 @@ static __always_inline void PT_FN(table_seen)(struct PT_TABLE *t, u64 *ptep,
 }
 
 /*
- * Install a new table for @level - 1 in the empty entry *@ptep. Concurrent
- * maps of disjoint ranges may race here: the loser frees its table and uses
- * the winner's. Returns the entry *@ptep now holds (the new table, or what
- * the winner put there, which the caller checks is a table), or 0 when
- * there was no memory. Either way a table entry returned was cleaned for an
- * incoherent walker.
+ * Install a new table for @level - 1 in the empty entry *@ptep of @parent,
+ * which covers @iova. The entry is reserved in @parent's count first: that
+ * keeps @parent, and so every table above it, while the allocation sleeps
+ * outside the caller's RCU read-side section. Concurrent maps of disjoint
+ * ranges may race here: the loser frees its table and uses the winner's.
+ * *@entry is what *@ptep then holds (the new table, or what the winner put
+ * there, which the caller checks is a table); a table entry returned was
+ * cleaned for an incoherent walker. Returns 0, -ENOMEM, or -EAGAIN when
+ * @parent was claimed for freeing (the caller walks again from the top).
  */
-static noinline u64 PT_FN(new_table)(struct PT_TABLE *t, u64 *ptep,
-				     unsigned int level, gfp_t gfp)
+static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *parent,
+				     u64 *ptep, unsigned int level,
+				     unsigned int top_level, unsigned long iova,
+				     gfp_t gfp, u64 *entry)
 {
 	struct pt_iommu *pt = &t->iommu;
 	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
-	u64 *table = pt_table_alloc(pt, size, gfp);
-	u64 old = 0, new;
+	bool sleeps = gfpflags_allow_blocking(gfp);
+	u64 *table, old = 0, new;
 
-	if (!table)
-		return 0;
+	if (!pt_live_add(PT_FN(live)(t, parent, level, top_level), 1))
+		return -EAGAIN;
+	if (sleeps)
+		rcu_read_unlock();
+	table = pt_table_alloc(pt, size, gfp);
+	if (sleeps)
+		rcu_read_lock();
+	if (!table) {
+		PT_FN(map_undo)(t, parent, level, top_level, iova, 1);
+		return -ENOMEM;
+	}
 	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
 	/* A successful cmpxchg is fully ordered: the zeroed table first. */
 	if (!try_cmpxchg64(ptep, &old, new)) {
 		pt_table_free(pt, table, size);
 		new = old;
+		/* the winner reserved its own entry */
+		PT_FN(map_undo)(t, parent, level, top_level, iova, 1);
 	}
 	if (pt_fmt_is_table(t, level, new))
 		PT_FN(table_seen)(t, ptep, new);
-	return new;
+	*entry = new;
+	return 0;
 }
 
 /*
@@ -180,6 +303,7 @@ static __always_inline bool PT_FN(up)(const struct PT_TABLE *t,
 static noinline int PT_FN(map_check_slow)(struct PT_TABLE *t, u64 *table,
 					  unsigned int idx, unsigned int nent,
 					  unsigned int level,
+					  unsigned int top_level,
 					  unsigned long iova)
 {
 	unsigned int i;
@@ -194,7 +318,8 @@ static noinline int PT_FN(map_check_slow)(struct PT_TABLE *t, u64 *table,
 		if (!level || !pt_fmt_is_table(t, level, old))
 			return -EEXIST;
 		at = iova + ((unsigned long)i << pt_fmt_va_lg2(t, level));
-		ret = PT_FN(replace_table)(t, &table[idx + i], old, level, at);
+		ret = PT_FN(replace_table)(t, table, &table[idx + i], old, level,
+					   top_level, at);
 		if (ret)
 			return ret;
 	}
@@ -209,6 +334,7 @@ static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
 					    unsigned int idx,
 					    unsigned int nent,
 					    unsigned int level,
+					    unsigned int top_level,
 					    unsigned long iova)
 {
 	u64 any = 0;
@@ -218,7 +344,8 @@ static __always_inline int PT_FN(map_check)(struct PT_TABLE *t, u64 *table,
 		any |= READ_ONCE(table[idx + i]);
 	if (likely(!any))
 		return 0;
-	return PT_FN(map_check_slow)(t, table, idx, nent, level, iova);
+	return PT_FN(map_check_slow)(t, table, idx, nent, level, top_level,
+				     iova);
 }
 
 /*
@@ -254,21 +381,26 @@ static __always_inline void PT_FN(write_leaves)(struct PT_TABLE *t, u64 *ptep,
  * Map any range: leaves of the sizes alignment and length allow, batched per
  * table. Out of line, so that the one-leaf path of map_pages() keeps a small
  * stack frame (this loop's state would be saved and restored on every call).
+ * Each batch reserves its entries in the table's count before it checks and
+ * writes them; a table claimed for freeing meanwhile sends the walk back to
+ * the top (nothing of this call is in such a table).
  */
 static noinline int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova,
 				     u64 pa, size_t len, u64 attrs, gfp_t gfp,
 				     size_t *mapped)
 {
-	const unsigned long top = READ_ONCE(t->iommu.top);
-	const unsigned int top_level = pt_top_level(top);
 	struct pt_iommu *pt = &t->iommu;
-	unsigned int level = top_level;
 	unsigned int lim = PT_FN(lim)(iova, pa, len);
 	u64 *tables[PT_MAX_LEVELS] __uninitialized;
-	unsigned long start = iova;
+	unsigned int level, top_level;
+	unsigned long start = iova, top;
 	size_t done = 0;
 	int ret = 0;
 
+again:
+	top = READ_ONCE(t->iommu.top);
+	top_level = pt_top_level(top);
+	level = top_level;
 	tables[level] = pt_top_table(top);
 	while (true) {
 		u64 *table = tables[level];
@@ -307,10 +439,19 @@ static noinline int PT_FN(map_range)(struct PT_TABLE *t, unsigned long iova,
 			}
 #endif
 			nent = count << n_lg2;
-			ret = PT_FN(map_check)(t, table, idx, nent, level, iova);
+			if (!pt_live_add(PT_FN(live)(t, table, level,
+						     top_level), nent)) {
+				/* only at a table's first batch */
+				pt_rewalk_wait();
+				goto again;
+			}
+			ret = PT_FN(map_check)(t, table, idx, nent, level,
+					       top_level, iova);
 			if (ret) {
 				pt_sync(pt, &table[first],
 					(idx - first) * sizeof(u64));
+				PT_FN(map_undo)(t, table, level, top_level,
+						iova, nent);
 				goto err;
 			}
 			PT_FN(write_leaves)(t, &table[idx], count, n_lg2,
@@ -344,11 +485,14 @@ down:
 		/* The next leaf is smaller: go down. */
 		pte = READ_ONCE(table[idx]);
 		if (!pte) {
-			pte = PT_FN(new_table)(t, &table[idx], level, gfp);
-			if (!pte) {
-				ret = -ENOMEM;
-				goto err;
+			ret = PT_FN(new_table)(t, table, &table[idx], level,
+					       top_level, iova, gfp, &pte);
+			if (ret == -EAGAIN) {
+				pt_rewalk_wait();
+				goto again;
 			}
+			if (ret)
+				goto err;
 		} else if (pt_fmt_is_table(t, level, pte)) {
 			PT_FN(table_seen)(t, &table[idx], pte);
 		}
@@ -363,14 +507,20 @@ down:
 
 err:
 	/*
-	 * Leave nothing mapped by this call; the tables stay for reuse. The
+	 * Leave nothing mapped by this call; tables it leaves empty are freed
+	 * when the driver can flush for them, else they stay for reuse. The
 	 * walker may have cached a leaf written here: a driver that can flush
 	 * does, as the caller adds nothing to invalidate for a failed map.
 	 */
 	if (done) {
-		PT_FN(unmap_range)(t, start, done, NULL, NULL, false);
+		struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+		bool can_free = PT_FN(map_can_free)(pt);
+
+		PT_FN(unmap_range)(t, start, done, can_free ? &list : NULL,
+				   NULL, false);
 		if (pt->driver_ops && pt->driver_ops->flush_walk)
 			pt->driver_ops->flush_walk(pt, start, done);
+		iommu_put_pages_list_rcu(&list);
 	}
 	return ret;
 }
@@ -396,6 +546,9 @@ static noinline u64 PT_FN(split)(struct PT_TABLE *t, u64 *ptep, u64 pte,
 	table = pt_table_alloc(pt, size, GFP_ATOMIC);
 	if (!table)
 		return 0;
+	/* every entry in use (a loser's table is freed with its count) */
+	if (pt_live(pt, table, size))
+		atomic_set(pt_live(pt, table, size), n);
 	new = pt_fmt_table_entry(t, level, virt_to_phys(table));
 	do {
 		u64 attrs = pt_fmt_leaf_attrs(t, level, old);
@@ -435,10 +588,13 @@ static __always_inline void PT_FN(report)(struct PT_TABLE *t,
 /*
  * Unmap from @iova until @len bytes are gone, a hole, or a leaf starting
  * before the cursor (which PT_FLAG_SPLIT splits instead, as it does a leaf
- * at the cursor larger than what is left). Tables whose whole range this
- * call unmapped are unlinked and put on @free (left in place when @free is
- * NULL). With @report, every run of leaves cleared goes to the driver's
- * leaves_unmapped() with @gather.
+ * at the cursor larger than what is left). Each table gives back the
+ * entries this call cleared in it, and one left with none is freed
+ * (emptied()); a table that counts nothing (a fragment, or
+ * PT_FLAG_KEEP_TABLES) is freed when this call unmapped its whole range.
+ * Freed tables go on @free (with none, every table stays). With @report,
+ * every run of leaves cleared goes to the driver's leaves_unmapped() with
+ * @gather.
  */
 static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 					  unsigned long iova, size_t len,
@@ -462,7 +618,7 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		unsigned int idx = PT_FN(index)(t, iova, level, top_level);
 		unsigned int end = 1U << PT_FN(items_lg2)(t, level, top_level);
 		unsigned int first = idx, run_lg2 = 0;
-		unsigned long run_iova = 0;
+		unsigned long run_iova = 0, table_iova = iova;
 		size_t run_count = 0;
 		bool stop = false;
 		u64 pte = 0;
@@ -540,6 +696,10 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			pt_sync(pt, &table[first], (idx - first) * sizeof(u64));
 		if (run_count)
 			PT_FN(report)(t, gather, run_iova, run_lg2, run_count);
+		if (idx != first &&
+		    pt_live_sub(PT_FN(live)(t, table, level, top_level),
+				idx - first) && free)
+			PT_FN(emptied)(t, table, level, table_iova, free, gather);
 		if (stop)
 			break;
 
@@ -550,29 +710,34 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		}
 
 		/*
-		 * The table ended at @iova. Free it if this call unmapped its
-		 * whole range, and go up while the parents end there too.
+		 * The table ended at @iova. One that counts nothing is freed if
+		 * this call unmapped its whole range; go up while the parents
+		 * end there too.
 		 */
 		while (level != top_level) {
 			unsigned int span = PT_FN(span_lg2)(t, level, top_level);
 			unsigned long base = iova - (1UL << span);
 			u64 *child = tables[level];
+			bool whole = free && base >= start &&
+				     !PT_FN(live)(t, child, level, top_level);
 
 			level++;
-			if (free && base >= start) {
+			if (whole) {
 				u64 *ptep = &tables[level][PT_FN(index)(t, base,
 							level, top_level)];
 
 				WRITE_ONCE(*ptep, 0);
 				pt_sync(pt, ptep, sizeof(*ptep));
-				if (pt->driver_ops &&
-				    pt->driver_ops->table_unlinked)
-					pt->driver_ops->table_unlinked(pt, base,
-								       1UL << span);
+				PT_FN(unlinked)(pt, gather, base, 1UL << span);
 				pt_table_release(pt, child,
 						 PT_FN(table_size)(t, level - 1,
 								   top_level));
 				iommu_pages_list_add(free, child);
+				if (pt_live_sub(PT_FN(live)(t, tables[level],
+							    level, top_level),
+						1))
+					PT_FN(emptied)(t, tables[level], level,
+						       base, free, gather);
 			}
 			if (level == top_level ||
 			    (iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
@@ -587,6 +752,28 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 }
 
 #ifdef PT_FMT_GROWS
+/*
+ * The old top, at @level, became entry 0 of a new top: an inner table now,
+ * freed if it is empty. An unmap that emptied it while it was the top left
+ * it; one that empties it from now on sees the new top (pairs with the
+ * full barrier of its atomic_sub_return()).
+ */
+static void PT_FN(grown)(struct PT_TABLE *t, u64 *old, unsigned int level)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	atomic_t *live = PT_FN(live)(t, old, level, level);
+	struct pt_iommu *pt = &t->iommu;
+
+	/* the new top before the count: pairs with atomic_sub_return() */
+	smp_mb();
+	if (!live || atomic_read(live) || !PT_FN(map_can_free)(pt))
+		return;
+	rcu_read_lock();
+	PT_FN(emptied)(t, old, level, 0, &list, NULL);
+	rcu_read_unlock();
+	iommu_put_pages_list_rcu(&list);
+}
+
 /*
  * Grow the top, one level at a time, until it covers @last and can hold a
  * leaf of 1 << @lg2. The old top becomes entry 0 of the new one, so
@@ -623,6 +810,7 @@ static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 		}
 		table[0] = pt_fmt_table_entry(t, level + 1,
 					      virt_to_phys(pt_top_table(top)));
+		pt_live_add(PT_FN(live)(t, table, level + 1, level + 1), 1);
 		pt_sync(pt, table, sizeof(u64));
 		if (pt->driver_ops && pt->driver_ops->change_top)
 			pt->driver_ops->change_top(pt, virt_to_phys(table),
@@ -630,6 +818,7 @@ static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 		/* The table's contents before the top that points to it. */
 		smp_store_release(&pt->top, (unsigned long)table | (level + 1));
 		spin_unlock_irqrestore(&pt->top_lock, flags);
+		PT_FN(grown)(t, pt_top_table(top), level);
 	}
 }
 #endif
@@ -655,7 +844,8 @@ static __always_inline void PT_FN(step_down)(const struct PT_TABLE *t,
  * One leaf of exactly one entry (what the IOMMU core asks for most): walk
  * down to its level and write it, without the batch and rollback state of
  * map_range(). Returns 1 when the general path must decide (an entry in the
- * way, or a leaf of several entries).
+ * way, or a leaf of several entries), -EAGAIN when a table on the way was
+ * claimed for freeing (walk again).
  */
 static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 					  unsigned long iova, u64 pa,
@@ -663,11 +853,13 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 					  gfp_t gfp)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
-	unsigned int level = pt_top_level(top);
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level;
 	unsigned int shift = pt_fmt_va_lg2(t, level);
 	unsigned long mask = BIT(PT_FN(items_lg2)(t, level, level)) - 1;
 	u64 *table = pt_top_table(top);
 	u64 *ptep, pte;
+	int ret;
 
 	while (shift != lg2) {
 		if (!level || shift < lg2)
@@ -677,9 +869,10 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 		if (unlikely(!pt_fmt_is_table(t, level, pte))) {
 			if (pte)
 				return -EEXIST;
-			pte = PT_FN(new_table)(t, ptep, level, gfp);
-			if (!pte)
-				return -ENOMEM;
+			ret = PT_FN(new_table)(t, table, ptep, level, top_level,
+					       iova, gfp, &pte);
+			if (ret)
+				return ret;
 			if (!pt_fmt_is_table(t, level, pte))
 				return -EEXIST;
 		} else {
@@ -692,6 +885,8 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 	ptep = &table[(iova >> shift) & mask];
 	if (READ_ONCE(*ptep))
 		return 1;
+	if (!pt_live_add(PT_FN(live)(t, table, level, top_level), 1))
+		return -EAGAIN;
 	WRITE_ONCE(*ptep, pt_fmt_leaf_entry(t, level, pa, lg2, attrs));
 	pt_sync(&t->iommu, ptep, sizeof(*ptep));
 	return 0;
@@ -701,13 +896,16 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
  * Unmap when one leaf starting at @iova covers the whole request; returns
  * 0 when the general path must do it (a smaller leaf, where a covered
  * table may have to be freed) or there is nothing to unmap (it finds that
- * again, cheaply).
+ * again, cheaply). A table the leaf leaves empty goes on @free.
  */
 static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
-					       unsigned long iova, size_t len)
+					       unsigned long iova, size_t len,
+					       struct iommu_pages_list *free,
+					       struct iommu_iotlb_gather *gather)
 {
 	const unsigned long top = READ_ONCE(t->iommu.top);
-	unsigned int level = pt_top_level(top), lg2, i, n;
+	const unsigned int top_level = pt_top_level(top);
+	unsigned int level = top_level, lg2, i, n;
 	unsigned int shift = pt_fmt_va_lg2(t, level);
 	unsigned long mask = BIT(PT_FN(items_lg2)(t, level, level)) - 1;
 	u64 *table = pt_top_table(top);
@@ -741,6 +939,8 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 			WRITE_ONCE(ptep[i], 0);
 	}
 	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
+	if (pt_live_sub(PT_FN(live)(t, table, level, top_level), n) && free)
+		PT_FN(emptied)(t, table, level, iova, free, gather);
 	return 1UL << lg2;
 }
 
@@ -792,16 +992,29 @@ static int PT_FN(map_pages)(struct pt_iommu *pt, unsigned long iova,
 		}
 	}
 #endif
+	/*
+	 * Tables an unmap empties are freed after a grace period: every walk
+	 * is a read-side section (new_table() leaves it to sleep).
+	 */
+	rcu_read_lock();
 	/* One leaf of pgsize; else pgsize is only a hint to map_range(). */
 	if (pgcount == 1 && !((iova | pa) & (pgsize - 1))) {
-		ret = PT_FN(map_one)(t, iova, pa, __ffs(pgsize), attrs, gfp);
-		if (ret <= 0) {
-			if (!ret)
-				*mapped += len;
-			return ret;
+		while (true) {
+			ret = PT_FN(map_one)(t, iova, pa, __ffs(pgsize), attrs,
+					     gfp);
+			if (ret != -EAGAIN)
+				break;
+			pt_rewalk_wait();
 		}
+		if (!ret)
+			*mapped += len;
+	} else {
+		ret = 1;
 	}
-	return PT_FN(map_range)(t, iova, pa, len, attrs, gfp, mapped);
+	if (ret > 0)
+		ret = PT_FN(map_range)(t, iova, pa, len, attrs, gfp, mapped);
+	rcu_read_unlock();
+	return ret;
 }
 
 static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
@@ -833,12 +1046,14 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 		free = &own;
 	else
 		free = gather ? &gather->freelist : NULL;
+	rcu_read_lock();
 	/* One page asked for: most often one leaf covers it. */
-	done = pgcount == 1 ? PT_FN(unmap_one)(t, iova, len) : 0;
+	done = pgcount == 1 ? PT_FN(unmap_one)(t, iova, len, free, gather) : 0;
 	if (done && report)
 		ops->leaves_unmapped(pt, gather, iova, __ffs(done), 1);
 	else if (!done)
 		done = PT_FN(unmap_range)(t, iova, len, free, gather, report);
+	rcu_read_unlock();
 	if (free == &own && !iommu_pages_list_empty(&own))
 		iommu_put_pages_list_rcu(&own);
 	if (done && gather && !report)
@@ -854,24 +1069,30 @@ static phys_addr_t PT_FN(iova_to_phys)(struct pt_iommu *pt, unsigned long iova)
 	unsigned int level = top_level;
 	u64 *table = pt_top_table(top);
 
+	phys_addr_t pa = 0;
+
 	if (!PT_FN(iova_ok)(t, iova, 1))
 		return 0;
+	rcu_read_lock();
 	while (true) {
 		u64 pte = READ_ONCE(table[PT_FN(index)(t, iova, level,
 						       top_level)]);
 		unsigned int lg2;
 
 		if (!pte)
-			return 0;
+			break;
 		if (level && pt_fmt_is_table(t, level, pte)) {
 			table = PT_FN(table_va)(t, pte);
 			level--;
 			continue;
 		}
 		lg2 = pt_fmt_leaf_lg2(t, level, pte);
-		return pt_fmt_leaf_pa(t, level, pte) |
-		       (iova & ((1ULL << lg2) - 1));
+		pa = pt_fmt_leaf_pa(t, level, pte) |
+		     (iova & ((1ULL << lg2) - 1));
+		break;
 	}
+	rcu_read_unlock();
+	return pa;
 }
 
 #ifdef PT_FMT_DIRTY
@@ -886,6 +1107,7 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 	unsigned int level = top_level;
 	u64 *tables[PT_MAX_LEVELS] __uninitialized;
 	size_t left = size;
+	int ret = 0;
 
 	if (!pt_fmt_dirty_enabled(t))
 		return -EOPNOTSUPP;
@@ -894,6 +1116,7 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 		return -EINVAL;
 
 	tables[level] = pt_top_table(top);
+	rcu_read_lock();
 	while (left) {
 		u64 *table = tables[level];
 		unsigned int shift = pt_fmt_va_lg2(t, level);
@@ -942,10 +1165,13 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 			tables[--level] = PT_FN(table_va)(t, pte);
 			continue;
 		}
-		if (!PT_FN(up)(t, &level, top_level, iova))
-			return -EINVAL;
+		if (!PT_FN(up)(t, &level, top_level, iova)) {
+			ret = -EINVAL;
+			break;
+		}
 	}
-	return 0;
+	rcu_read_unlock();
+	return ret;
 }
 #endif
 

@@ -71,6 +71,14 @@ static __always_inline size_t PT_FN(alloc_size)(const struct PT_TABLE *t,
 	return size;
 }
 
+/* The live-entry count of @table at @level (pt_live()), or NULL. */
+static __always_inline atomic_t *PT_FN(live)(const struct PT_TABLE *t,
+					     u64 *table, unsigned int level,
+					     unsigned int top_level)
+{
+	return pt_live(&t->iommu, table, PT_FN(alloc_size)(t, level, top_level));
+}
+
 /*
  * A top that grows becomes an inner table of the new top and is released
  * at the inner size, so a format that grows cannot round its top up.

@@ -40,6 +40,7 @@ struct pt_test {
 	unsigned long flush_iova;
 	size_t flush_size;
 	unsigned int top_changes;
+	atomic_t unlinked;
 	struct rnd_state rnd;
 	u64 seed;
 };
@@ -192,6 +193,17 @@ static struct pt_test_count pt_test_count(struct pt_test *pt_t)
 	pt_test_count_level(&pt_t->table, pt_top_table(top), pt_top_level(top),
 			    pt_top_level(top), &c);
 	return c;
+}
+
+/*
+ * Does an unmap free every table it empties? Yes unless the table keeps
+ * them, or its tables below the top are fragments, which count nothing.
+ */
+static bool pt_test_reclaims(struct pt_test *pt_t)
+{
+	return !(pt_t->pt->flags & PT_FLAG_KEEP_TABLES) &&
+	       PT_FN(table_size)(&pt_t->table, 0, PT_MAX_LEVELS) >
+	       PAGE_SIZE / 2;
 }
 
 /*
@@ -597,7 +609,8 @@ static void pt_test_overlap(struct kunit *test)
 					  4 * min, IOMMU_READ, &mapped),
 			-EEXIST);
 	KUNIT_EXPECT_EQ(test, mapped, 0);
-	KUNIT_EXPECT_EQ(test, pt_t->flush_walks, 1);
+	/* before that, the first table, left empty, was flushed and freed */
+	KUNIT_EXPECT_EQ(test, pt_t->flush_walks, 1 + pt_test_reclaims(pt_t));
 	KUNIT_EXPECT_EQ(test, pt_t->flush_iova, span - 2 * min);
 	KUNIT_EXPECT_EQ(test, pt_t->flush_size, 2 * min);
 	KUNIT_EXPECT_EQ(test, pt->ops->iova_to_phys(pt, span - 2 * min), 0);
@@ -674,6 +687,9 @@ static void pt_test_free_tables(struct kunit *test)
 {
 	struct pt_test *pt_t = pt_test_setup(test, true);
 	struct pt_iommu *pt = pt_t->pt;
+
+	/* 6.12's rules: an unmap frees only what it covered whole */
+	pt->flags |= PT_FLAG_KEEP_TABLES;
 	struct PT_TABLE *t = &pt_t->table;
 	u64 min = pt_test_min_size(pt);
 	u64 span = 1ULL << pt_fmt_va_lg2(t, 1);
@@ -1223,6 +1239,306 @@ static void pt_test_random(struct kunit *test)
 				e->len);
 	}
 	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	/* every table the sequence emptied was freed */
+	if (pt_test_reclaims(pt_t))
+		KUNIT_EXPECT_EQ_MSG(test, pt_test_count(pt_t).tables, 0,
+				    "seed %llu", pt_t->seed);
+	pt_test_finish(test, pt_t);
+}
+
+/* The tables below the top that a set of smallest leaves needs. */
+static unsigned int pt_test_tables_for(struct pt_test *pt_t,
+				       const unsigned long *iovas,
+				       const bool *in, unsigned int n)
+{
+	struct PT_TABLE *t = &pt_t->table;
+	unsigned int top_level = pt_iommu_top_level(pt_t->pt);
+	unsigned int level, i, j, tables = 0;
+
+	for (level = 0; level < top_level; level++) {
+		unsigned int span = PT_FN(span_lg2)(t, level, PT_MAX_LEVELS);
+
+		for (i = 0; i < n; i++) {
+			if (!in[i])
+				continue;
+			for (j = 0; j < i; j++)
+				if (in[j] &&
+				    iovas[j] >> span == iovas[i] >> span)
+					break;
+			tables += j == i;
+		}
+	}
+	return tables;
+}
+
+static void pt_test_note_unlinked(struct pt_iommu *pt, unsigned long iova,
+				  size_t size)
+{
+	struct pt_test *pt_t = container_of(pt, struct pt_test, table.iommu);
+
+	atomic_inc(&pt_t->unlinked);
+}
+
+/* The library frees unlinked tables itself, after RCU. */
+static const struct pt_iommu_driver_ops pt_test_unlink_ops = {
+	.flush_walk = pt_test_note_unlinked,
+	.table_unlinked = pt_test_note_unlinked,
+};
+
+/* The last smallest leaf of the lower half (of all, if not sign-extended). */
+static unsigned long pt_test_lower_last(struct pt_iommu *pt)
+{
+#ifdef PT_FMT_SIGN_EXTEND
+	return (1UL << (pt->va_lg2 - 1)) - pt_test_min_size(pt);
+#else
+	return pt_test_last_iova(pt) + 1 - pt_test_min_size(pt);
+#endif
+}
+
+/*
+ * Tables that unmaps empty are freed, and only those: eight pages, four
+ * spread over the address space (the top page too, in the upper half of a
+ * sign-extended one) and four beside them in shared tables, are unmapped
+ * one at a time in random order, and after each unmap the tables left are
+ * exactly those the pages still mapped need. With a gather (freed tables
+ * go on its list and their ranges into it), with the driver's
+ * table_unlinked() and no gather (the library frees them after RCU), and
+ * with PT_FLAG_KEEP_TABLES, which keeps them all. Each time the page count
+ * comes back to an empty table's.
+ */
+static void pt_test_reclaim(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, true);
+	struct pt_iommu *pt = pt_t->pt;
+	struct PT_TABLE *t = &pt_t->table;
+	u64 min = pt_test_min_size(pt);
+	unsigned long low = pt_test_lower_last(pt);
+	unsigned long q = round_down(low / 4, min);
+	unsigned long leaf_span = 1UL << PT_FN(span_lg2)(t, 0, PT_MAX_LEVELS);
+	unsigned long iovas[8] = {
+		0, q, 2 * q, pt_test_last_iova(pt) + 1 - min,
+		min, leaf_span, q + min, pt_test_last_iova(pt) + 1 - 2 * min,
+	};
+	unsigned int order[8], peak, pass, i, j;
+	unsigned long empty;
+	bool in[8];
+	size_t done;
+
+	if (q < 2 * leaf_span || !pt_test_reclaims(pt_t)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "tables below the top are fragments");
+	}
+	empty = pt_test_nr_pages();
+	for (pass = 0; pass < 3; pass++) {
+		if (pass == 1)
+			pt->driver_ops = &pt_test_unlink_ops;
+		if (pass == 2)
+			pt->flags |= PT_FLAG_KEEP_TABLES;
+		atomic_set(&pt_t->unlinked, 0);
+		for (i = 0; i < 8; i++) {
+			KUNIT_ASSERT_EQ(test, pt_test_map(pt_t, iovas[i],
+							  0x100000 + i * min,
+							  min, IOMMU_READ,
+							  &done), 0);
+			in[i] = true;
+			order[i] = i;
+		}
+		peak = pt_test_tables_for(pt_t, iovas, in, 8);
+		KUNIT_ASSERT_EQ(test, pt_test_count(pt_t).tables, peak);
+		for (i = 7; i > 0; i--) {
+			j = pt_test_rand(pt_t, i + 1);
+			swap(order[i], order[j]);
+		}
+		for (i = 0; i < 8; i++) {
+			struct iommu_iotlb_gather gather;
+			unsigned int k = order[i], before, want;
+
+			before = pt_test_count(pt_t).tables;
+			iommu_iotlb_gather_init(&gather);
+			KUNIT_EXPECT_EQ(test, pt_test_unmap(pt_t, iovas[k], min,
+							    pass == 1 ? NULL :
+							    &gather),
+					min);
+			in[k] = false;
+			want = pass == 2 ? peak :
+			       pt_test_tables_for(pt_t, iovas, in, 8);
+			KUNIT_EXPECT_EQ_MSG(test, pt_test_count(pt_t).tables,
+					    want, "pass %u unmap %#lx seed %llu",
+					    pass, iovas[k], pt_t->seed);
+			/* the gather covers the tables freed on its list */
+			if (!pass && want < before)
+				KUNIT_EXPECT_GE(test, gather.end - gather.start,
+						leaf_span - 1);
+			pt_test_put_list(&gather.freelist);
+			for (j = 0; j < 8; j++)
+				KUNIT_EXPECT_EQ(test,
+						pt->ops->iova_to_phys(pt,
+								      iovas[j]),
+						in[j] ? 0x100000 + j * min : 0);
+		}
+		if (pass == 1)
+			KUNIT_EXPECT_EQ(test, atomic_read(&pt_t->unlinked),
+					peak);
+		rcu_barrier();
+		rcu_barrier();
+		if (pass < 2)
+			KUNIT_EXPECT_EQ_MSG(test, pt_test_nr_pages(), empty,
+					    "pass %u seed %llu", pass,
+					    pt_t->seed);
+	}
+	pt->driver_ops = NULL;
+	pt_test_finish(test, pt_t);
+}
+
+#define PT_STORM_THREADS	4
+#define PT_STORM_SLOTS		16	/* per thread */
+#define PT_STORM_OPS		1000	/* per thread */
+
+struct pt_test_stormer {
+	struct pt_test *pt_t;
+	const unsigned long *iovas;
+	unsigned int k;
+	struct completion *go;
+	struct completion done;
+	struct rnd_state rnd;
+	bool mapped[PT_STORM_SLOTS];
+	int err;
+};
+
+static u64 pt_storm_pa(struct pt_test *pt_t, unsigned int g)
+{
+	return 0x100000 + (u64)g * pt_test_min_size(pt_t->pt);
+}
+
+/*
+ * Map and unmap this thread's slots at random; between operations, look at
+ * another thread's slot without a lock: it translates to its own page or
+ * not at all.
+ */
+static int pt_test_storm_thread(void *arg)
+{
+	struct pt_test_stormer *r = arg;
+	struct pt_test *pt_t = r->pt_t;
+	struct pt_iommu *pt = pt_t->pt;
+	u64 min = pt_test_min_size(pt);
+	unsigned int op;
+
+	wait_for_completion(r->go);
+	for (op = 0; op < PT_STORM_OPS && !r->err; op++) {
+		unsigned int s = prandom_u32_state(&r->rnd) % PT_STORM_SLOTS;
+		unsigned int g = s * PT_STORM_THREADS + r->k;
+		unsigned int other = prandom_u32_state(&r->rnd) %
+				     (PT_STORM_THREADS * PT_STORM_SLOTS);
+		phys_addr_t phys;
+		size_t mapped = 0;
+
+		if (r->mapped[s]) {
+			if (pt->ops->iova_to_phys(pt, r->iovas[g]) !=
+			    pt_storm_pa(pt_t, g) ||
+			    pt->ops->unmap_pages(pt, r->iovas[g], min, 1,
+						 NULL) != min)
+				r->err = -EIO;
+		} else if (pt->ops->map_pages(pt, r->iovas[g],
+					      pt_storm_pa(pt_t, g), min, 1,
+					      IOMMU_READ | IOMMU_WRITE,
+					      GFP_KERNEL, &mapped) ||
+			   mapped != min) {
+			r->err = -ENOMEM;
+		}
+		r->mapped[s] = !r->mapped[s];
+		phys = pt->ops->iova_to_phys(pt, r->iovas[other]);
+		if (phys && phys != pt_storm_pa(pt_t, other))
+			r->err = -EINVAL;
+		if (!(op % 32))
+			cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * Four threads map and unmap single pages in tables they share, two
+ * threads' pages in each smallest table and a few such tables in each
+ * table above, so tables empty and are freed while other threads map into
+ * them, walk them without a lock, or find them claimed. Afterwards every
+ * page is mapped exactly as its thread left it, and once all are unmapped
+ * no table is left.
+ */
+static void pt_test_reclaim_storm(struct kunit *test)
+{
+	struct pt_test *pt_t = pt_test_setup(test, false);
+	struct pt_iommu *pt = pt_t->pt;
+	struct PT_TABLE *t = &pt_t->table;
+	u64 min = pt_test_min_size(pt);
+	unsigned int span0 = PT_FN(span_lg2)(t, 0, PT_MAX_LEVELS);
+	unsigned int hi = PT_FN(span_lg2)(t, 1, PT_MAX_LEVELS);
+	unsigned int n = PT_STORM_THREADS * PT_STORM_SLOTS, g, k, s;
+	struct pt_test_stormer *r;
+	struct completion go;
+	unsigned long *iovas;
+
+	/* 8 groups of 4 smallest tables, in 8 tables above if they fit */
+	if ((8UL << hi) - 1 > pt_test_lower_last(pt))
+		hi = span0 + 2;
+	if ((8UL << hi) - 1 > pt_test_lower_last(pt)) {
+		pt_test_finish(test, pt_t);
+		kunit_skip(test, "address space too small");
+	}
+	r = kunit_kcalloc(test, PT_STORM_THREADS, sizeof(*r), GFP_KERNEL);
+	iovas = kunit_kcalloc(test, n, sizeof(*iovas), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_NOT_NULL(test, iovas);
+	for (g = 0; g < n; g++)
+		iovas[g] = ((unsigned long)(g / 8) << hi) +
+			   ((unsigned long)(g / 2 % 4) << span0) +
+			   (g % 2) * min;
+	pt->driver_ops = &pt_test_unlink_ops;
+	atomic_set(&pt_t->unlinked, 0);
+	init_completion(&go);
+	for (k = 0; k < PT_STORM_THREADS; k++) {
+		struct task_struct *task;
+
+		r[k] = (struct pt_test_stormer){
+			.pt_t = pt_t, .iovas = iovas, .k = k, .go = &go,
+		};
+		init_completion(&r[k].done);
+		prandom_seed_state(&r[k].rnd, pt_t->seed + k);
+		task = kthread_run(pt_test_storm_thread, &r[k], "pt-storm/%u",
+				   k);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	complete_all(&go);
+	for (k = 0; k < PT_STORM_THREADS; k++) {
+		wait_for_completion(&r[k].done);
+		KUNIT_EXPECT_EQ_MSG(test, r[k].err, 0, "thread %u seed %llu",
+				    k, pt_t->seed);
+	}
+	for (k = 0; k < PT_STORM_THREADS; k++) {
+		for (s = 0; s < PT_STORM_SLOTS; s++) {
+			g = s * PT_STORM_THREADS + k;
+			KUNIT_EXPECT_EQ_MSG(test,
+					    pt->ops->iova_to_phys(pt, iovas[g]),
+					    r[k].mapped[s] ?
+					    pt_storm_pa(pt_t, g) : 0,
+					    "slot %u seed %llu", g, pt_t->seed);
+			if (r[k].mapped[s])
+				KUNIT_EXPECT_EQ(test,
+						pt->ops->unmap_pages(pt,
+								     iovas[g],
+								     min, 1,
+								     NULL),
+						min);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).leaves, 0);
+	if (pt_test_reclaims(pt_t)) {
+		KUNIT_EXPECT_EQ(test, pt_test_count(pt_t).tables, 0);
+		KUNIT_EXPECT_GT(test, atomic_read(&pt_t->unlinked), 0);
+	}
+	kunit_info(test, "%d tables freed\n", atomic_read(&pt_t->unlinked));
+	rcu_barrier();
+	rcu_barrier();
+	pt->driver_ops = NULL;
 	pt_test_finish(test, pt_t);
 }
 
@@ -1337,6 +1653,8 @@ static void pt_test_differential(struct kunit *test, struct pt_test_diff *d)
 	unsigned int op, units, bad = 0;
 
 	KUNIT_ASSERT_NOT_NULL(test, m);
+	/* table for table: the 6.12 code keeps what unmaps empty */
+	pt->flags |= PT_FLAG_KEEP_TABLES;
 	if (big_lg2 > 30)
 		big_lg2 = 30;
 	window = 4UL << big_lg2;
@@ -1501,6 +1819,8 @@ static void pt_test_report_unmap(struct kunit *test)
 	r->ops.leaves_unmapped = pt_test_leaves_unmapped;
 	r->ops.table_unlinked = pt_test_table_unlinked;
 	pt->driver_ops = &r->ops;
+	/* one table unlinked at a time: pt_test_reclaim frees the rest */
+	pt->flags |= PT_FLAG_KEEP_TABLES;
 
 	/*
 	 * Three smallest leaves in one table (at each, the IOVA or the
@@ -1751,6 +2071,12 @@ static void *pt_test_alloc_lose(struct pt_iommu *pt, size_t size, gfp_t gfp)
 	WRITE_ONCE(*pt_test_race_ptep,
 		   pt_fmt_table_entry(t, pt_test_race_level,
 				      virt_to_phys(winner)));
+	/* the winner counts its entry, as new_table() does */
+	if (PT_FN(live)(t, pt_top_table(READ_ONCE(pt->top)),
+			pt_test_race_level, pt_test_race_level))
+		atomic_inc(PT_FN(live)(t, pt_top_table(READ_ONCE(pt->top)),
+				       pt_test_race_level,
+				       pt_test_race_level));
 	return pt_table_alloc(pt, size, gfp);
 }
 #endif
@@ -1878,7 +2204,13 @@ static void pt_test_stats(struct kunit *test)
 	pt_test_want_leaves(pt->pgsize_bitmap, iova, 3 * min, want_leaves);
 	want_mapped += 3 * min;
 
-	/* after the maps: an AMD v1 top grows */
+	/*
+	 * after the maps: an AMD v1 top grows, and the old tops, empty, are
+	 * freed after a grace period (a fragment's callback queues its
+	 * page's own, so two barriers)
+	 */
+	rcu_barrier();
+	rcu_barrier();
 	top_level = pt_iommu_top_level(pt);
 	pt->ops->stats(pt, st);
 	KUNIT_EXPECT_EQ(test, st->levels, top_level + 1);
@@ -2126,6 +2458,8 @@ static struct kunit_case pt_test_generic_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_bad_input, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_dirty, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_random, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_reclaim, pt_test_cfg_gen_params),
+	KUNIT_CASE_PARAM(pt_test_reclaim_storm, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_concurrent, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_dirty_race, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_report_unmap, pt_test_cfg_gen_params),

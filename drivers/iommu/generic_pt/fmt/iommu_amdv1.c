@@ -27,7 +27,7 @@ int pt_iommu_amdv1_init(struct pt_iommu_amdv1 *table,
 	unsigned int va = cfg->va_lg2;
 
 	if (va < 21 || va > 64 || cfg->start_level > 5 ||
-	    (flags & ~PT_FLAG_INCOHERENT))
+	    (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_KEEP_TABLES)))
 		return -EINVAL;
 	pt->pgsize_bitmap = GENMASK_ULL(min(va, 52U) - 1, 12) & ~(u64)SZ_512G;
 	pt->va_lg2 = va;

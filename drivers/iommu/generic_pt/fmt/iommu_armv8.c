@@ -58,7 +58,8 @@ int pt_iommu_armv8_init(struct pt_iommu_armv8 *table,
 	if (cfg->stage2 && (cfg->ns || cfg->outer_wbwa ||
 			    (flags & PT_FLAG_DIRTY)))
 		return -EINVAL;
-	if (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_DIRTY | PT_FLAG_SPLIT))
+	if (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_DIRTY | PT_FLAG_SPLIT |
+		      PT_FLAG_KEEP_TABLES))
 		return -EINVAL;
 
 	va_bits = cfg->ias - g;

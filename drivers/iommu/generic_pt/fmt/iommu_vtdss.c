@@ -27,7 +27,7 @@ int pt_iommu_vtdss_init(struct pt_iommu_vtdss *table,
 
 	if (cfg->levels < 3 || cfg->levels > 5 ||
 	    (cfg->large_lg2_mask & ~(u64)(SZ_2M | SZ_1G)) ||
-	    (flags & ~PT_FLAG_INCOHERENT))
+	    (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_KEEP_TABLES)))
 		return -EINVAL;
 	table->force_snoop = cfg->force_snoop;
 	pt->pgsize_bitmap = SZ_4K | cfg->large_lg2_mask;

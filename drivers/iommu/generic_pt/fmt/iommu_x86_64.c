@@ -29,7 +29,7 @@ int pt_iommu_x86_64_init(struct pt_iommu_x86_64 *table,
 
 	if (cfg->levels < 4 || cfg->levels > 5 ||
 	    (cfg->large_lg2_mask & ~(u64)(SZ_2M | SZ_1G)) ||
-	    (flags & ~PT_FLAG_INCOHERENT))
+	    (flags & ~(PT_FLAG_INCOHERENT | PT_FLAG_KEEP_TABLES)))
 		return -EINVAL;
 	pt->pgsize_bitmap = SZ_4K | cfg->large_lg2_mask;
 	pt->va_lg2 = 12 + 9 * cfg->levels;
