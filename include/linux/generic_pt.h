@@ -33,7 +33,7 @@ struct pt_iommu;
  *	did: an unmap frees only the tables whose whole range it covered, and
  *	no table counts its entries. Without it every table of a whole
  *	allocation (larger than PAGE_SIZE / 2) counts the entries it holds
- *	in its &struct ioptdesc, and the unmap that takes the count to 0
+ *	in its iommu-pages descriptor, and the unmap that takes the count to 0
  *	frees the table (see Documentation/iommu/generic_pt.rst).
  */
 enum pt_iommu_flags {

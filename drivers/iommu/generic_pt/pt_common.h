@@ -115,6 +115,7 @@ static __always_inline bool pt_live_sub(atomic_t *live, int n)
  * (it holds no lock a map waits for), then walk again.
  */
 static inline void pt_rewalk_wait(void)
+	__must_hold(RCU)
 {
 	rcu_read_unlock();
 	cpu_relax();

@@ -249,19 +249,18 @@ static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *parent,
 				     u64 *ptep, unsigned int level,
 				     unsigned int top_level, unsigned long iova,
 				     gfp_t gfp, u64 *entry)
+	__must_hold(RCU)
 {
 	struct pt_iommu *pt = &t->iommu;
 	size_t size = PT_FN(table_size)(t, level - 1, PT_MAX_LEVELS);
-	bool sleeps = gfpflags_allow_blocking(gfp);
 	u64 *table, old = 0, new;
 
 	if (!pt_live_add(PT_FN(live)(t, parent, level, top_level), 1))
 		return -EAGAIN;
-	if (sleeps)
-		rcu_read_unlock();
+	/* the reservation keeps @parent: @gfp may sleep */
+	rcu_read_unlock();
 	table = pt_table_alloc(pt, size, gfp);
-	if (sleeps)
-		rcu_read_lock();
+	rcu_read_lock();
 	if (!table) {
 		PT_FN(map_undo)(t, parent, level, top_level, iova, 1);
 		return -ENOMEM;
