@@ -48,22 +48,28 @@ enum pt_iommu_flags {
  * @flush_walk: invalidate every cached translation and walk-cache entry for
  *	[iova, iova + size) and wait for it. Called by map when it replaces an
  *	empty table by a leaf, before the table is freed, after a failed map
- *	removed the leaves it had written, and before a map frees a table it
- *	left empty. Without it such a map fails with -EEXIST (and a table a
- *	map leaves empty stays until an unmap frees it).
+ *	removed the leaves it had written, and (without @table_unlinked)
+ *	for a table a map left empty before it is freed, then under
+ *	rcu_read_lock() with interrupts off. Without it the first fails with
+ *	-EEXIST and such a table stays until an unmap frees it.
  * @change_top: a format whose top level grows (AMD v1) calls this, under
  *	@pt_iommu.top_lock and before any map can use the new top, so that the
  *	driver points the hardware at @top_pa with @top_level + 1 levels.
+ *	When it returns the hardware must no longer walk from the old top,
+ *	which is an inner table from then on and freed when it is empty.
  * @leaves_unmapped: optional. Unmap calls it for every run of @count leaves
  *	of 1 << @lg2 bytes from @iova it cleared, with the caller's @gather
  *	(possibly NULL), and then leaves the gather's range to the driver.
  *	This is io-pgtable's tlb_add_page().
- * @table_unlinked: optional. Unmap calls it for every table it unlinks,
- *	which covered [@iova, @iova + @size); when it returns, no walk cache
- *	may hold the table. The library then frees such tables itself, after
- *	an RCU grace period, instead of putting them on the gather's freelist,
- *	and unlinks emptied tables also when unmap is given no gather. This is
- *	io-pgtable's tlb_flush_walk() before a table is freed.
+ * @table_unlinked: optional. Called for every table unmap unlinks (or a
+ *	map that left it empty), which covered [@iova, @iova + @size); when
+ *	it returns, no walk cache may hold the table. For an emptied table it
+ *	is called under rcu_read_lock() with interrupts off, while the
+ *	table's entry is closed to maps. The library then frees such tables
+ *	itself, after an RCU grace period, instead of putting them on the
+ *	gather's freelist, with or without a gather. Without it unmap frees
+ *	only the tables whose whole range it unmapped. This is io-pgtable's
+ *	tlb_flush_walk() before a table is freed.
  */
 struct pt_iommu_driver_ops {
 	void (*flush_walk)(struct pt_iommu *pt, unsigned long iova,
@@ -112,13 +118,13 @@ struct pt_iommu_stats {
  * @unmap_pages: unmap from @iova for @pgsize * @pgcount bytes; returns the
  *	bytes unmapped, stopping at a hole or inside a leaf that starts before
  *	the cursor (one starting at the cursor is unmapped whole; with
- *	PT_FLAG_SPLIT both are split instead). Tables it emptied go on
- *	@gather's freelist and their ranges are added to @gather, unless the
- *	driver takes them (&pt_iommu_driver_ops); a driver whose maps may run
- *	at the same time must put that list after an RCU grace period
- *	(iommu_put_pages_list_rcu()), as a map may still be looking at such a
- *	table. Without a gather and &pt_iommu_driver_ops.table_unlinked an
- *	emptied table stays for reuse.
+ *	PT_FLAG_SPLIT both are split instead). Tables it emptied are freed
+ *	by the library when the driver flushes them itself
+ *	(&pt_iommu_driver_ops.table_unlinked); else those whose whole range
+ *	it unmapped go on @gather's freelist, their ranges added to @gather,
+ *	and a driver whose maps may run at the same time puts that list after
+ *	an RCU grace period (iommu_put_pages_list_rcu()). Without either, a
+ *	table stays for reuse.
  * @iova_to_phys: translate @iova, 0 if unmapped
  * @read_and_clear_dirty: record dirty leaves in [@iova, @iova + @size) in
  *	@dirty and clear their dirty state unless IOMMU_DIRTY_NO_CLEAR

@@ -79,6 +79,17 @@ static inline unsigned int pt_align_lg2(u64 v)
 #define PT_LIVE_DEAD	INT_MIN
 
 /*
+ * What a table's parent entry holds while the table is unlinked, between
+ * the claim and the end of the walk-cache flush: not present for every
+ * format's walker (the low bits, among which each format has its present
+ * or valid bits, are clear), and for the library neither a table nor a
+ * leaf: walks take it for a hole and maps walk again, so that no new table
+ * or leaf goes where the IOMMU may still hold the old table in its walk
+ * cache (and ARM's break-before-make holds).
+ */
+#define PT_ENTRY_UNLINKING	0x5e00000000000080ULL
+
+/*
  * The live-entry count of a table of @size bytes, or NULL where none is
  * kept: with PT_FLAG_KEEP_TABLES, and for a table of at most half a page
  * (a fragment, whose descriptor is its page's).

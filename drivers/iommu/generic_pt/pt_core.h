@@ -65,41 +65,75 @@ static void PT_FN(unlinked)(struct pt_iommu *pt,
  * from the top again, as the caller's path may predate a growth of the
  * top, which stays. Under rcu_read_lock(), as every walk: a map that still
  * sees the table finds it claimed and walks again.
+ *
+ * With a flush now (the driver's table_unlinked(), or flush_walk() when a
+ * map frees; @gather NULL), the entry holds PT_ENTRY_UNLINKING until the
+ * flush is done, and interrupts stay off from the claim to the end, so
+ * that no map spins on this CPU waiting for it. With a flush later (the
+ * gather's, @gather set), a map in the table's range could meet the old
+ * table in the walk cache before it: only a table that lies wholly in
+ * [@start, @last], the range the caller unmaps, is freed.
  */
 static noinline void PT_FN(emptied)(struct PT_TABLE *t, u64 *table,
 				    unsigned int level, unsigned long iova,
 				    struct iommu_pages_list *free,
-				    struct iommu_iotlb_gather *gather)
+				    struct iommu_iotlb_gather *gather,
+				    unsigned long start, unsigned long last)
 {
 	struct pt_iommu *pt = &t->iommu;
+	const struct pt_iommu_driver_ops *ops = pt->driver_ops;
+	bool later = gather && !(ops && ops->table_unlinked);
 
 	while (true) {
 		const unsigned long top = READ_ONCE(pt->top);
 		const unsigned int top_level = pt_top_level(top);
 		u64 *parent = pt_top_table(top), *ptep;
 		unsigned int l = top_level, span;
+		unsigned long flags, base;
+		atomic_t *live;
 		u64 pte;
 
-		if (table == parent || level >= top_level ||
-		    !pt_live_claim(PT_FN(live)(t, table, level, top_level)))
+		if (table == parent || level >= top_level)
 			return;
+		span = PT_FN(span_lg2)(t, level, top_level);
+		base = iova & ~((1UL << span) - 1);
+		if (later && (base < start || base + (1UL << span) - 1 > last))
+			return;
+		live = PT_FN(live)(t, table, level, top_level);
+		local_irq_save(flags);
+		if (!pt_live_claim(live)) {
+			local_irq_restore(flags);
+			return;
+		}
 		while (true) {
 			ptep = &parent[PT_FN(index)(t, iova, l, top_level)];
 			pte = READ_ONCE(*ptep);
-			if (WARN_ON(!pt_fmt_is_table(t, l, pte)))
-				return;
-			if (l == level + 1)
+			if (l == level + 1 || !pt_fmt_is_table(t, l, pte))
 				break;
 			parent = PT_FN(table_va)(t, pte);
 			l--;
 		}
-		if (WARN_ON(PT_FN(table_va)(t, pte) != table))
+		if (WARN_ON(l != level + 1 || !pt_fmt_is_table(t, l, pte) ||
+			    PT_FN(table_va)(t, pte) != table)) {
+			atomic_set(live, 0);
+			local_irq_restore(flags);
 			return;
-		WRITE_ONCE(*ptep, 0);
-		pt_sync(pt, ptep, sizeof(*ptep));
-		span = PT_FN(span_lg2)(t, level, top_level);
-		PT_FN(unlinked)(pt, gather, iova & ~((1UL << span) - 1),
-				1UL << span);
+		}
+		if (later) {
+			WRITE_ONCE(*ptep, 0);
+			pt_sync(pt, ptep, sizeof(*ptep));
+			iommu_iotlb_gather_add_range(gather, base, 1UL << span);
+		} else {
+			WRITE_ONCE(*ptep, PT_ENTRY_UNLINKING);
+			pt_sync(pt, ptep, sizeof(*ptep));
+			if (ops->table_unlinked)
+				ops->table_unlinked(pt, base, 1UL << span);
+			else
+				ops->flush_walk(pt, base, 1UL << span);
+			WRITE_ONCE(*ptep, 0);
+			pt_sync(pt, ptep, sizeof(*ptep));
+		}
+		local_irq_restore(flags);
 		pt_table_release(pt, table, PT_FN(table_size)(t, level,
 							      top_level));
 		iommu_pages_list_add(free, table);
@@ -126,7 +160,7 @@ static noinline void PT_FN(map_undo)(struct PT_TABLE *t, u64 *table,
 	if (!pt_live_sub(PT_FN(live)(t, table, level, top_level), n) ||
 	    !PT_FN(map_can_free)(pt))
 		return;
-	PT_FN(emptied)(t, table, level, iova, &list, NULL);
+	PT_FN(emptied)(t, table, level, iova, &list, NULL, 0, ULONG_MAX);
 	iommu_put_pages_list_rcu(&list);
 }
 
@@ -272,6 +306,8 @@ static noinline int PT_FN(new_table)(struct PT_TABLE *t, u64 *parent,
 		new = old;
 		/* the winner reserved its own entry */
 		PT_FN(map_undo)(t, parent, level, top_level, iova, 1);
+		if (old == PT_ENTRY_UNLINKING)
+			return -EAGAIN;
 	}
 	if (pt_fmt_is_table(t, level, new))
 		PT_FN(table_seen)(t, ptep, new);
@@ -314,6 +350,8 @@ static noinline int PT_FN(map_check_slow)(struct PT_TABLE *t, u64 *table,
 
 		if (likely(!old))
 			continue;
+		if (old == PT_ENTRY_UNLINKING)
+			return -EAGAIN;
 		if (!level || !pt_fmt_is_table(t, level, old))
 			return -EEXIST;
 		at = iova + ((unsigned long)i << pt_fmt_va_lg2(t, level));
@@ -451,7 +489,11 @@ again:
 					(idx - first) * sizeof(u64));
 				PT_FN(map_undo)(t, table, level, top_level,
 						iova, nent);
-				goto err;
+				if (ret != -EAGAIN)
+					goto err;
+				/* a table there is being unlinked */
+				pt_rewalk_wait();
+				goto again;
 			}
 			PT_FN(write_leaves)(t, &table[idx], count, n_lg2,
 					    level, pa, lg2, attrs);
@@ -483,6 +525,10 @@ again:
 down:
 		/* The next leaf is smaller: go down. */
 		pte = READ_ONCE(table[idx]);
+		if (unlikely(pte == PT_ENTRY_UNLINKING)) {
+			pt_rewalk_wait();
+			goto again;
+		}
 		if (!pte) {
 			ret = PT_FN(new_table)(t, table, &table[idx], level,
 					       top_level, iova, gfp, &pte);
@@ -626,7 +672,8 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 			unsigned int i, n, lg2, leaves = 1;
 
 			pte = READ_ONCE(table[idx]);
-			if (!pte) {
+			/* a table being unlinked maps nothing */
+			if (!pte || pte == PT_ENTRY_UNLINKING) {
 				stop = true;
 				break;
 			}
@@ -662,7 +709,7 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 				for (i = idx + 1; i < last; i++) {
 					u64 next = READ_ONCE(table[i]);
 
-					if (!next ||
+					if (!next || next == PT_ENTRY_UNLINKING ||
 					    (level && pt_fmt_is_table(t, level, next)))
 						break;
 					WRITE_ONCE(table[i], 0);
@@ -698,7 +745,8 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 		if (idx != first &&
 		    pt_live_sub(PT_FN(live)(t, table, level, top_level),
 				idx - first) && free)
-			PT_FN(emptied)(t, table, level, table_iova, free, gather);
+			PT_FN(emptied)(t, table, level, table_iova, free, gather,
+				       start, start + done - 1);
 		if (stop)
 			break;
 
@@ -736,7 +784,8 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 							    level, top_level),
 						1))
 					PT_FN(emptied)(t, tables[level], level,
-						       base, free, gather);
+						       base, free, gather, start,
+						       start + done - 1);
 			}
 			if (level == top_level ||
 			    (iova & (BIT_ULL(PT_FN(span_lg2)(t, level,
@@ -768,7 +817,7 @@ static void PT_FN(grown)(struct PT_TABLE *t, u64 *old, unsigned int level)
 	if (!live || atomic_read(live) || !PT_FN(map_can_free)(pt))
 		return;
 	rcu_read_lock();
-	PT_FN(emptied)(t, old, level, 0, &list, NULL);
+	PT_FN(emptied)(t, old, level, 0, &list, NULL, 0, ULONG_MAX);
 	rcu_read_unlock();
 	iommu_put_pages_list_rcu(&list);
 }
@@ -866,6 +915,8 @@ static __always_inline int PT_FN(map_one)(struct PT_TABLE *t,
 		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
 		if (unlikely(!pt_fmt_is_table(t, level, pte))) {
+			if (pte == PT_ENTRY_UNLINKING)
+				return -EAGAIN;
 			if (pte)
 				return -EEXIST;
 			ret = PT_FN(new_table)(t, table, ptep, level, top_level,
@@ -913,13 +964,14 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 	while (true) {
 		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
-		if (!level || !pt_fmt_is_table(t, level, pte))
+		if (!level || pte == PT_ENTRY_UNLINKING ||
+		    !pt_fmt_is_table(t, level, pte))
 			break;
 		table = PT_FN(table_va)(t, pte);
 		level--;
 		PT_FN(step_down)(t, level, &shift, &mask);
 	}
-	if (!pte)
+	if (!pte || pte == PT_ENTRY_UNLINKING)
 		return 0;
 #ifdef PT_FMT_LEVEL_SIZES
 	lg2 = pt_fmt_leaf_lg2(t, level, pte);
@@ -939,7 +991,8 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 	}
 	pt_sync(&t->iommu, ptep, n * sizeof(*ptep));
 	if (pt_live_sub(PT_FN(live)(t, table, level, top_level), n) && free)
-		PT_FN(emptied)(t, table, level, iova, free, gather);
+		PT_FN(emptied)(t, table, level, iova, free, gather, iova,
+			       iova + (1UL << lg2) - 1);
 	return 1UL << lg2;
 }
 
@@ -1063,22 +1116,25 @@ static size_t PT_FN(unmap_pages)(struct pt_iommu *pt, unsigned long iova,
 static phys_addr_t PT_FN(iova_to_phys)(struct pt_iommu *pt, unsigned long iova)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
-	const unsigned long top = READ_ONCE(pt->top);
-	const unsigned int top_level = pt_top_level(top);
-	unsigned int level = top_level;
-	u64 *table = pt_top_table(top);
-
+	unsigned int level, top_level;
 	phys_addr_t pa = 0;
+	unsigned long top;
+	u64 *table;
 
 	if (!PT_FN(iova_ok)(t, iova, 1))
 		return 0;
+	/* a top that grew may be freed as an inner table: read it inside */
 	rcu_read_lock();
+	top = READ_ONCE(pt->top);
+	top_level = pt_top_level(top);
+	level = top_level;
+	table = pt_top_table(top);
 	while (true) {
 		u64 pte = READ_ONCE(table[PT_FN(index)(t, iova, level,
 						       top_level)]);
 		unsigned int lg2;
 
-		if (!pte)
+		if (!pte || pte == PT_ENTRY_UNLINKING)
 			break;
 		if (level && pt_fmt_is_table(t, level, pte)) {
 			table = PT_FN(table_va)(t, pte);
@@ -1101,10 +1157,9 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 				       struct iommu_dirty_bitmap *dirty)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
-	const unsigned long top = READ_ONCE(pt->top);
-	const unsigned int top_level = pt_top_level(top);
-	unsigned int level = top_level;
 	u64 *tables[PT_MAX_LEVELS] __uninitialized;
+	unsigned long run_base = 0, run_len = 0, top;
+	unsigned int level, top_level;
 	size_t left = size;
 	int ret = 0;
 
@@ -1114,8 +1169,17 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 	    (iova & ((pt->pgsize_bitmap & -pt->pgsize_bitmap) - 1)))
 		return -EINVAL;
 
-	tables[level] = pt_top_table(top);
+	/*
+	 * Recording may sleep (it pins the bitmap's pages): contiguous dirty
+	 * leaves make one run, recorded outside the read-side section, after
+	 * which the walk starts again from the top.
+	 */
 	rcu_read_lock();
+again:
+	top = READ_ONCE(pt->top);
+	top_level = pt_top_level(top);
+	level = top_level;
+	tables[level] = pt_top_table(top);
 	while (left) {
 		u64 *table = tables[level];
 		unsigned int shift = pt_fmt_va_lg2(t, level);
@@ -1125,10 +1189,12 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 
 		for (; idx < end && left; ) {
 			unsigned int i, n, lg2;
-			unsigned long step, base;
+			unsigned long step, base, done_base = 0, done_len = 0;
 			bool was_dirty = false;
 
 			pte = READ_ONCE(table[idx]);
+			if (pte == PT_ENTRY_UNLINKING)
+				pte = 0;	/* maps nothing */
 			if (pte && level && pt_fmt_is_table(t, level, pte))
 				break;
 			lg2 = pte ? pt_fmt_leaf_lg2(t, level, pte) : shift;
@@ -1146,17 +1212,31 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 				pt_fmt_leaf_clear_dirty(t, ptep);
 				pt_sync(pt, ptep, sizeof(*ptep));
 			}
-			if (was_dirty)
-				iommu_dirty_bitmap_record(dirty, base,
-							  1UL << lg2);
+			if (was_dirty) {
+				if (run_len && run_base + run_len == base) {
+					run_len += 1UL << lg2;
+				} else {
+					done_base = run_base;
+					done_len = run_len;
+					run_base = base;
+					run_len = 1UL << lg2;
+				}
+			}
 			step = base + (1UL << lg2) - iova;
 			if (step >= left) {
 				left = 0;
-				break;
+			} else {
+				left -= step;
+				iova += step;
+				idx += n;
 			}
-			left -= step;
-			iova += step;
-			idx += n;
+			if (done_len) {
+				rcu_read_unlock();
+				iommu_dirty_bitmap_record(dirty, done_base,
+							  done_len);
+				rcu_read_lock();
+				goto again;
+			}
 		}
 		if (!left)
 			break;
@@ -1170,6 +1250,8 @@ static int PT_FN(read_and_clear_dirty)(struct pt_iommu *pt,
 		}
 	}
 	rcu_read_unlock();
+	if (run_len)
+		iommu_dirty_bitmap_record(dirty, run_base, run_len);
 	return ret;
 }
 #endif
@@ -1185,7 +1267,7 @@ static void PT_FN(stats_table)(const struct PT_TABLE *t, u64 *table,
 	for (i = 0; i < n; i++) {
 		u64 pte = READ_ONCE(table[i]);
 
-		if (!pte)
+		if (!pte || pte == PT_ENTRY_UNLINKING)
 			continue;
 		if (level && pt_fmt_is_table(t, level, pte))
 			PT_FN(stats_table)(t, PT_FN(table_va)(t, pte),
@@ -1201,7 +1283,7 @@ static void PT_FN(stats_entry)(const struct PT_TABLE *t, u64 pte,
 			       unsigned int level, unsigned int idx,
 			       struct pt_iommu_stats *st)
 {
-	if (!pte)
+	if (!pte || pte == PT_ENTRY_UNLINKING)
 		return;
 	if (level && pt_fmt_is_table(t, level, pte))
 		PT_FN(stats_table)(t, PT_FN(table_va)(t, pte), level - 1, st);
@@ -1211,36 +1293,48 @@ static void PT_FN(stats_entry)(const struct PT_TABLE *t, u64 pte,
 }
 
 /*
- * The top lives until deinit (a top that grows stays as a table below),
- * and every table a map or unmap unlinks is freed after a grace period.
- * So each entry of a table below the top is counted, with its subtree, in
- * an RCU read-side section of its own, reached again from the top: no
- * section covers more than one entry of the second level.
+ * Every table a map or unmap unlinks is freed after a grace period, the
+ * top of a format that grows too once it is an inner table. So each entry
+ * of a table below the top is counted, with its subtree, in an RCU
+ * read-side section of its own, reached again from the top, which each
+ * section checks is still the top (after a growth the walk stops with what
+ * it counted): no section covers more than one entry of the second level.
  */
 static void PT_FN(stats)(struct pt_iommu *pt, struct pt_iommu_stats *st)
 {
 	struct PT_TABLE *t = pt_from_iommu(pt);
-	const unsigned long top = READ_ONCE(pt->top);
-	const unsigned int top_level = pt_top_level(top);
-	u64 *table = pt_top_table(top);
-	unsigned int i, j, n, m;
+	unsigned int i, j, n, m, top_level;
+	bool grew = false;
+	unsigned long top;
+	u64 *table, pte;
 
-	if (!top)
+	rcu_read_lock();
+	top = READ_ONCE(pt->top);
+	if (!top) {
+		rcu_read_unlock();
 		return;
+	}
+	top_level = pt_top_level(top);
+	table = pt_top_table(top);
 	n = 1U << PT_FN(items_lg2)(t, top_level, top_level);
 	st->levels = top_level + 1;
 	pt_stats_add_table(st, table, top_level);
-	for (i = 0; i < n; i++) {
-		u64 pte = READ_ONCE(table[i]);
-
+	rcu_read_unlock();
+	for (i = 0; i < n && !grew; i++) {
+		rcu_read_lock();
+		grew = READ_ONCE(pt->top) != top;
+		pte = grew ? 0 : READ_ONCE(table[i]);
 		if (!pte || !top_level || !pt_fmt_is_table(t, top_level, pte)) {
 			PT_FN(stats_entry)(t, pte, top_level, i, st);
+			rcu_read_unlock();
 			continue;
 		}
+		rcu_read_unlock();
 		m = 1U << pt_fmt_items_lg2(t, top_level - 1, false);
-		for (j = 0; j < m; j++) {
+		for (j = 0; j < m && !grew; j++) {
 			rcu_read_lock();
-			pte = READ_ONCE(table[i]);
+			grew = READ_ONCE(pt->top) != top;
+			pte = grew ? 0 : READ_ONCE(table[i]);
 			if (pte && pt_fmt_is_table(t, top_level, pte)) {
 				u64 *below = PT_FN(table_va)(t, pte);
 
