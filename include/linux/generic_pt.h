@@ -46,12 +46,13 @@ enum pt_iommu_flags {
 /**
  * struct pt_iommu_driver_ops - What the library asks of the IOMMU driver
  * @flush_walk: invalidate every cached translation and walk-cache entry for
- *	[iova, iova + size) and wait for it. Called by map when it replaces an
- *	empty table by a leaf, before the table is freed, after a failed map
- *	removed the leaves it had written, and (without @table_unlinked)
- *	for a table a map left empty before it is freed, then under
- *	rcu_read_lock() with interrupts off. Without it the first fails with
- *	-EEXIST and such a table stays until an unmap frees it.
+ *	[iova, iova + size) and wait for it. Only maps call it, always under
+ *	rcu_read_lock(): when one replaces an empty table by a leaf, before
+ *	the table is freed; after a failed map removed the leaves it had
+ *	written; and (without @table_unlinked) for a table a map left empty,
+ *	before it is freed, then also with interrupts off. Without it the
+ *	first fails with -EEXIST and such a table stays until an unmap frees
+ *	it.
  * @change_top: a format whose top level grows (AMD v1) calls this, under
  *	@pt_iommu.top_lock and before any map can use the new top, so that the
  *	driver points the hardware at @top_pa with @top_level + 1 levels.
@@ -68,7 +69,8 @@ enum pt_iommu_flags {
  *	table's entry is closed to maps. The library then frees such tables
  *	itself, after an RCU grace period, instead of putting them on the
  *	gather's freelist, with or without a gather. Without it unmap frees
- *	only the tables whose whole range it unmapped. This is io-pgtable's
+ *	only the tables whose whole range it unmapped, and only with a
+ *	gather: with neither, unmap frees no table. This is io-pgtable's
  *	tlb_flush_walk() before a table is freed.
  */
 struct pt_iommu_driver_ops {

@@ -58,6 +58,24 @@ static void PT_FN(unlinked)(struct pt_iommu *pt,
 }
 
 /*
+ * Replace *@ptep, which held @pte, a table entry at @level for @table, by
+ * @new. The claim of @table keeps every other thread from changing the
+ * entry (a map that replaces the table claims it first), but for a map
+ * that marks it cleaned (PT_FMT_SYNCED): false if it no longer points to
+ * @table.
+ */
+static bool PT_FN(unlink_entry)(struct PT_TABLE *t, u64 *ptep, u64 pte,
+				unsigned int level, u64 *table, u64 new)
+{
+	do {
+		if (!pt_fmt_is_table(t, level, pte) ||
+		    PT_FN(table_va)(t, pte) != table)
+			return false;
+	} while (!try_cmpxchg64(ptep, &pte, new));
+	return true;
+}
+
+/*
  * @table, at @level below the top and covering @iova, holds no entry any
  * more: claim it (unless a map reserved an entry since), unlink it from
  * its parent, have it flushed and put it on @free; its parent loses an
@@ -113,19 +131,18 @@ static noinline void PT_FN(emptied)(struct PT_TABLE *t, u64 *table,
 			parent = PT_FN(table_va)(t, pte);
 			l--;
 		}
-		if (WARN_ON(l != level + 1 || !pt_fmt_is_table(t, l, pte) ||
-			    PT_FN(table_va)(t, pte) != table)) {
+		if (WARN_ON(l != level + 1 ||
+			    !PT_FN(unlink_entry)(t, ptep, pte, l, table,
+						 later ? 0 :
+						 PT_ENTRY_UNLINKING))) {
 			atomic_set(live, 0);
 			local_irq_restore(flags);
 			return;
 		}
+		pt_sync(pt, ptep, sizeof(*ptep));
 		if (later) {
-			WRITE_ONCE(*ptep, 0);
-			pt_sync(pt, ptep, sizeof(*ptep));
 			iommu_iotlb_gather_add_range(gather, base, 1UL << span);
 		} else {
-			WRITE_ONCE(*ptep, PT_ENTRY_UNLINKING);
-			pt_sync(pt, ptep, sizeof(*ptep));
 			if (ops->table_unlinked)
 				ops->table_unlinked(pt, base, 1UL << span);
 			else
@@ -206,7 +223,10 @@ static void PT_FN(collect)(const struct PT_TABLE *t, u64 *table, unsigned int le
  * table is freed. Rare (a range once mapped with small pages, unmapped page
  * by page, now mapped with a large one), so out of line. A lockless
  * iova_to_phys() may still be reading the table: it is freed after an RCU
- * grace period.
+ * grace period. An empty old top can be freed by grown() at the same time:
+ * the thread that claims the table unlinks it, the other walks again
+ * (-EAGAIN). A table that counts entries (empty tables below it) is one
+ * that nothing else frees.
  */
 static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *parent,
 					 u64 *ptep, u64 pte, unsigned int level,
@@ -216,12 +236,20 @@ static noinline int PT_FN(replace_table)(struct PT_TABLE *t, u64 *parent,
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	struct pt_iommu *pt = &t->iommu;
 	u64 *table = PT_FN(table_va)(t, pte);
+	atomic_t *live = PT_FN(live)(t, table, level - 1, PT_MAX_LEVELS);
+	bool claimed;
 
 	if (!pt->driver_ops || !pt->driver_ops->flush_walk ||
 	    !PT_FN(subtree_empty)(t, table, level - 1))
 		return -EEXIST;
-	if (cmpxchg64(ptep, pte, 0) != pte)
+	claimed = pt_live_claim(live);
+	if (live && !claimed && atomic_read(live) == PT_LIVE_DEAD)
+		return -EAGAIN;
+	if (cmpxchg64(ptep, pte, 0) != pte) {
+		if (claimed)
+			atomic_set(live, 0);
 		return -EEXIST;
+	}
 	pt_sync(pt, ptep, sizeof(*ptep));
 	/* The entry is empty now; the caller's reservation keeps @parent. */
 	WARN_ON_ONCE(pt_live_sub(PT_FN(live)(t, parent, level, top_level), 1));
@@ -656,6 +684,8 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
 	unsigned long start = iova;
 	size_t done = 0;
 
+	if (!PT_FN(top_len)(t, top_level, iova, len))
+		return 0;
 	tables[level] = pt_top_table(top);
 	while (true) {
 		u64 *table = tables[level];
@@ -804,21 +834,22 @@ static noinline size_t PT_FN(unmap_range)(struct PT_TABLE *t,
  * The old top, at @level, became entry 0 of a new top: an inner table now,
  * freed if it is empty. An unmap that emptied it while it was the top left
  * it; one that empties it from now on sees the new top (pairs with the
- * full barrier of its atomic_sub_return()).
+ * full barrier of its atomic_sub_return()) and may free it: the caller's
+ * read-side section, begun before the new top was published, keeps it.
  */
 static void PT_FN(grown)(struct PT_TABLE *t, u64 *old, unsigned int level)
+	__must_hold(RCU)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	atomic_t *live = PT_FN(live)(t, old, level, level);
 	struct pt_iommu *pt = &t->iommu;
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "grown() outside RCU");
 	/* the new top before the count: pairs with atomic_sub_return() */
 	smp_mb();
 	if (!live || atomic_read(live) || !PT_FN(map_can_free)(pt))
 		return;
-	rcu_read_lock();
 	PT_FN(emptied)(t, old, level, 0, &list, NULL, 0, ULONG_MAX);
-	rcu_read_unlock();
 	iommu_put_pages_list_rcu(&list);
 }
 
@@ -863,10 +894,13 @@ static int PT_FN(grow)(struct PT_TABLE *t, unsigned long last, unsigned int lg2,
 		if (pt->driver_ops && pt->driver_ops->change_top)
 			pt->driver_ops->change_top(pt, virt_to_phys(table),
 						   level + 1);
+		/* for grown(): the old top may be freed once this is seen */
+		rcu_read_lock();
 		/* The table's contents before the top that points to it. */
 		smp_store_release(&pt->top, (unsigned long)table | (level + 1));
 		spin_unlock_irqrestore(&pt->top_lock, flags);
 		PT_FN(grown)(t, pt_top_table(top), level);
+		rcu_read_unlock();
 	}
 }
 #endif
@@ -961,6 +995,8 @@ static __always_inline size_t PT_FN(unmap_one)(struct PT_TABLE *t,
 	u64 *table = pt_top_table(top);
 	u64 *ptep, pte;
 
+	if (!PT_FN(top_len)(t, level, iova, len))
+		return 0;
 	while (true) {
 		ptep = &table[(iova >> shift) & mask];
 		pte = READ_ONCE(*ptep);
@@ -1129,7 +1165,7 @@ static phys_addr_t PT_FN(iova_to_phys)(struct pt_iommu *pt, unsigned long iova)
 	top_level = pt_top_level(top);
 	level = top_level;
 	table = pt_top_table(top);
-	while (true) {
+	while (PT_FN(top_len)(t, top_level, iova, 1)) {
 		u64 pte = READ_ONCE(table[PT_FN(index)(t, iova, level,
 						       top_level)]);
 		unsigned int lg2;
@@ -1179,6 +1215,8 @@ again:
 	top = READ_ONCE(pt->top);
 	top_level = pt_top_level(top);
 	level = top_level;
+	/* a read past the top stops at its end: nothing maps there */
+	left = PT_FN(top_len)(t, top_level, iova, left);
 	tables[level] = pt_top_table(top);
 	while (left) {
 		u64 *table = tables[level];

@@ -151,4 +151,27 @@ static __always_inline bool PT_FN(iova_ok)(const struct PT_TABLE *t, unsigned lo
 #endif
 }
 
+/*
+ * The part of [@iova, @iova + @len) that a top at @top_level covers. A
+ * format that grows may have a top that spans less than the input address
+ * space: a walk from it masks the IOVA into the top's index, so an IOVA
+ * above the span would alias one inside. Returns @len clamped to the span,
+ * 0 when @iova is above it.
+ */
+static __always_inline size_t PT_FN(top_len)(const struct PT_TABLE *t,
+					     unsigned int top_level,
+					     unsigned long iova, size_t len)
+{
+#ifdef PT_FMT_GROWS
+	unsigned int span = PT_FN(span_lg2)(t, top_level, top_level);
+
+	if (span < BITS_PER_LONG) {
+		if (iova >> span)
+			return 0;
+		return min_t(size_t, len, (1UL << span) - iova);
+	}
+#endif
+	return len;
+}
+
 #endif
