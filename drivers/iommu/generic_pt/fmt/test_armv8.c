@@ -5,6 +5,7 @@
  */
 #include <linux/dma-mapping.h>
 #include <linux/io-pgtable.h>
+#include <linux/pci.h>
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
@@ -514,6 +515,177 @@ static void pt_test_iop_tlb(struct kunit *test)
 }
 #endif
 
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+/* Table memory the workload may take on each domain. */
+#define PT_STRESS_BYTES		SZ_16M
+
+struct pt_stress {
+	struct iommu_domain *dom;
+	long top;		/* NR_IOMMU_PAGES the domain took */
+	long empty;		/* with the domain, nothing mapped */
+	long mapped;		/* after the maps */
+	long unmapped;		/* after the unmaps */
+};
+
+/* NR_IOMMU_PAGES once the RCU frees queued so far are done. */
+static long pt_stress_pages(void)
+{
+	/* a fragment's callback queues its page's own: two barriers */
+	rcu_barrier();
+	rcu_barrier();
+	return pt_test_nr_pages();
+}
+
+/*
+ * A paging domain of @dev's IOMMU with LPAE tables from generic_pt (@pt)
+ * or io-pgtable-arm; NULL if its driver does not use io-pgtable-arm's
+ * LPAE formats (no generic_pt table appeared for @pt).
+ */
+static struct iommu_domain *pt_stress_domain(struct device *dev, bool pt)
+{
+	long tables = arm_lpae_pt_live_tables();
+	bool was = io_pgtable_arm_set_generic_pt(pt);
+	struct iommu_domain *dom = iommu_paging_domain_alloc(dev);
+
+	io_pgtable_arm_set_generic_pt(was);
+	if (IS_ERR(dom))
+		return NULL;
+	if (arm_lpae_pt_live_tables() - tables != pt) {
+		iommu_domain_free(dom);
+		return NULL;
+	}
+	return dom;
+}
+
+/* The i-th IOVA: region @i of 1 << @stride, an offset of its own inside. */
+static unsigned long pt_stress_iova(unsigned int i, unsigned int stride,
+				    unsigned int gran_lg2)
+{
+	unsigned long slots = 1UL << (gran_lg2 - 3);
+
+	return ((unsigned long)i << stride) |
+	       ((i * 7UL % slots) << gran_lg2);
+}
+
+/*
+ * As Tatashin's iova_stress: @n maps of one granule, each in a region of
+ * its own, through the IOMMU core, then unmapped in another order; table
+ * memory after each phase.
+ */
+static void pt_stress_run(struct kunit *test, struct pt_stress *s,
+			  unsigned int n, unsigned int stride, phys_addr_t pa)
+{
+	size_t gran = s->dom->pgsize_bitmap & -s->dom->pgsize_bitmap;
+	unsigned int g = __ffs(gran), i, j, done;
+	unsigned long iova;
+	int ret;
+
+	s->empty = pt_stress_pages();
+	for (done = 0; done < n; done++) {
+		iova = pt_stress_iova(done, stride, g);
+		ret = iommu_map(s->dom, iova, pa, gran,
+				IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		if (ret) {
+			KUNIT_FAIL(test, "map %u at %#lx: %d", done, iova, ret);
+			break;
+		}
+	}
+	s->mapped = pt_stress_pages();
+	/* @n is a power of two: an odd step visits every map once */
+	for (i = 0; i < n; i++) {
+		j = (i * 1031U) & (n - 1);
+		if (j >= done)
+			continue;
+		iova = pt_stress_iova(j, stride, g);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(s->dom, iova), pa);
+		KUNIT_EXPECT_EQ(test, iommu_unmap(s->dom, iova, gran), gran);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(s->dom, iova), 0);
+	}
+	s->unmapped = pt_stress_pages();
+}
+
+/*
+ * Scattered single-page maps over a large IOVA range on real paging
+ * domains of the device's SMMU, then unmapped: with generic_pt the table
+ * memory returns exactly to the empty domain's, io-pgtable-arm (as 6.12)
+ * keeps every table the maps made. Both build the same tables.
+ */
+static void pt_test_armv8_iova_stress(struct kunit *test)
+{
+	const long kib = PAGE_SIZE / SZ_1K;
+	unsigned int g, b, ias, stride, n, k;
+	struct pt_stress s[2] = {};
+	struct pci_dev *pdev = NULL;
+	struct page *page = NULL;
+	long before, pages;
+	size_t gran;
+
+	for_each_pci_dev(pdev)
+		if (device_iommu_mapped(&pdev->dev))
+			break;
+	if (!pdev)
+		kunit_skip(test, "no PCI device behind an IOMMU");
+	before = pt_stress_pages();
+	pages = before;
+	/* [0] generic_pt's, [1] io-pgtable-arm's */
+	for (k = 0; k < 2; k++) {
+		s[k].dom = pt_stress_domain(&pdev->dev, !k);
+		s[k].top = pt_stress_pages() - pages;
+		pages += s[k].top;
+	}
+	if (!s[0].dom || !s[1].dom) {
+		for (k = 0; k < 2; k++)
+			if (s[k].dom)
+				iommu_domain_free(s[k].dom);
+		pci_dev_put(pdev);
+		kunit_skip(test, "its IOMMU does not use io-pgtable-arm LPAE");
+	}
+	KUNIT_EXPECT_EQ(test, s[0].dom->pgsize_bitmap, s[1].dom->pgsize_bitmap);
+	gran = s[0].dom->pgsize_bitmap & -s[0].dom->pgsize_bitmap;
+	g = __ffs(gran);
+	b = g - 3;
+	ias = fls64(s[0].dom->geometry.aperture_end);
+	/* two tables per map if the space has room for them, else one */
+	stride = g + 2 * b;
+	n = rounddown_pow_of_two((PT_STRESS_BYTES >> g) / 2);
+	if (((u64)(n - 1) << stride) >> ias) {
+		stride = g + b;
+		n = rounddown_pow_of_two(PT_STRESS_BYTES >> g);
+	}
+	if (!(((u64)(n - 1) << stride) >> ias))
+		page = alloc_pages(GFP_KERNEL, get_order(gran));
+	KUNIT_EXPECT_NOT_NULL_MSG(test, page, "ias %u granule %zu", ias, gran);
+	for (k = 0; k < 2 && page; k++)
+		pt_stress_run(test, &s[k], n, stride, page_to_phys(page));
+	for (k = 0; k < 2; k++)
+		iommu_domain_free(s[k].dom);
+	/* and each domain's tables went with it */
+	KUNIT_EXPECT_EQ(test, pt_stress_pages(), before);
+	if (page) {
+		long tables = s[0].mapped - s[0].empty;
+
+		__free_pages(page, get_order(gran));
+		kunit_info(test, "%s behind %s: granule %zu KiB, ias %u, %u maps of a granule %lu MiB apart\n",
+			   pci_name(pdev),
+			   dev_name(pdev->dev.iommu->iommu_dev->dev),
+			   gran / SZ_1K, ias, n, (1UL << stride) / SZ_1M);
+		for (k = 0; k < 2; k++)
+			kunit_info(test, "%-14s table KiB: empty domain %ld, after the maps %ld, after the unmaps %ld\n",
+				   k ? "io-pgtable-arm" : "generic_pt",
+				   s[k].top * kib,
+				   (s[k].top + s[k].mapped - s[k].empty) * kib,
+				   (s[k].top + s[k].unmapped - s[k].empty) * kib);
+		/* the same tables built, one at least per map */
+		KUNIT_EXPECT_EQ(test, tables, s[1].mapped - s[1].empty);
+		KUNIT_EXPECT_GE(test, tables, (long)n);
+		/* generic_pt gives every one back, io-pgtable-arm none */
+		KUNIT_EXPECT_EQ(test, s[0].unmapped, s[0].empty);
+		KUNIT_EXPECT_EQ(test, s[1].unmapped, s[1].mapped);
+	}
+	pci_dev_put(pdev);
+}
+#endif
+
 static struct kunit_case pt_test_armv8_cases[] = {
 	KUNIT_CASE(pt_test_armv8_bad_cfg),
 	KUNIT_CASE(pt_test_armv8_clear_dirty),
@@ -524,6 +696,9 @@ static struct kunit_case pt_test_armv8_cases[] = {
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT)
 	KUNIT_CASE(pt_test_iop_registers),
 	KUNIT_CASE(pt_test_iop_tlb),
+#endif
+#if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE(pt_test_armv8_iova_stress),
 #endif
 	{}
 };
