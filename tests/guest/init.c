@@ -952,6 +952,47 @@ static void test_pages_report(void)
  */
 #define PT_REPORT "/sys/kernel/debug/iommu/generic_pt"
 
+/*
+ * Per format, the domains PT_REPORT lists and the bytes they map: after
+ * DMA the device's domain is among them exactly when the boot asked for
+ * generic_pt (amd_iommu=generic_pt, io_pgtable_arm.generic_pt=1).
+ */
+static void report_pt_domains(const char *when)
+{
+	static char buf[65536];
+	char fmts[8][16], fmt[16];
+	long doms[8], mapped[8], m;
+	int n = 0, cur = -1, i;
+	char *line, *save;
+
+	if (read_file(PT_REPORT, buf, sizeof(buf)) <= 0)
+		return;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "domain %*u iommu %*s format %15s", fmt) == 1) {
+			for (cur = 0; cur < n && strcmp(fmts[cur], fmt); cur++)
+				;
+			if (cur == n && n < 8) {
+				strcpy(fmts[n], fmt);
+				doms[n] = mapped[n] = 0;
+				n++;
+			}
+			if (cur < n)
+				doms[cur]++;
+		} else if (cur >= 0 && cur < n &&
+			   sscanf(line, " whole_pages %*d frag_bytes %*d table_bytes %*d mapped %ld",
+				  &m) == 1) {
+			mapped[cur] += m;
+			cur = -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		diag("generic_pt %s: format %s domains %ld mapped %ld bytes",
+		     when, fmts[i], doms[i], mapped[i]);
+	if (!n)
+		diag("generic_pt %s: no domain", when);
+}
+
 /* The whole allocations of PAGES_REPORT (its node lines' last column). */
 static long pages_whole(void)
 {
@@ -1242,6 +1283,7 @@ int main(void)
 		dma_workload("dma_integrity", mib, rounds, seed);
 		report_mem("after DMA");
 		report_pt("after DMA");
+		report_pt_domains("after DMA");
 		if (lifecycle)
 			test_lifecycle(mib, seed);
 	}

@@ -214,6 +214,40 @@ def judge_generic_pt(j, lines, cfg):
                 f'{live[-1]} tables built by generic_pt without io_pgtable_arm.generic_pt=1')
 
 
+AMD_PT_PARAM = re.compile(r'[Cc]ommand line:.*\bamd_iommu=(\S*,)?generic_pt(,\S*)?(\s|$)')
+AMD_PT_BUILT = 'AMD-Vi: v1 page tables built by generic_pt'
+PT_FORMAT = re.compile(r'^init\| # generic_pt after DMA: format (\S+) domains (\d+) mapped (\d+) bytes')
+PT_NONE = re.compile(r'^init\| # generic_pt after DMA: no domain')
+
+
+def judge_amd_pt(j, lines, cfg):
+    """Which code built the AMD-Vi domains' v1 tables: after DMA the
+    generic_pt report must list amdv1 domains mapping what the device uses
+    with amd_iommu=generic_pt, and none without it; the driver's own line
+    says generic_pt built them exactly when asked."""
+    if not config_on(cfg, 'AMD_IOMMU_GENERIC_PT') or \
+            not any('AMD-Vi: Interrupt remapping enabled' in l or 'AMD-Vi: Extended features' in l for l in lines):
+        return
+    want = any(AMD_PT_PARAM.search(l) for l in lines)
+    built = any(AMD_PT_BUILT in l for l in lines)
+    fmts = {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in map(PT_FORMAT.search, lines) if m}
+    if not fmts and not any(PT_NONE.search(l) for l in lines):
+        j.check('amd-pt', False, 'no "generic_pt after DMA" domain lines from the init')
+        return
+    doms, mapped = fmts.get('amdv1', (0, 0))
+    if want:
+        j.check('amd-pt', built and doms > 0 and mapped > 0,
+                f'{doms} amdv1 domains built by generic_pt map {mapped} bytes after DMA'
+                if built and mapped else
+                f'amd_iommu=generic_pt, yet {doms} amdv1 domains map {mapped} bytes'
+                f'{"" if built else " and the driver never said it built one"}')
+    else:
+        j.check('amd-pt', not built and doms == 0,
+                'the 6.12 code built every v1 table' if not doms and not built else
+                f'{doms} amdv1 domains built by generic_pt without amd_iommu=generic_pt')
+
+
 SMMU_FEATURES = re.compile(r'arm-smmu-v3 \S+: ias \d+-bit, oas \d+-bit \(features (0x[0-9a-f]+)\)')
 SMMU_TRANS_S1, SMMU_TRANS_S2 = 1 << 9, 1 << 10   # ARM_SMMU_FEAT_TRANS_S1/S2
 
@@ -397,6 +431,7 @@ def main():
     judge_selftests(j, lines, a.config)
     judge_memdesc(j, lines, a.config)
     judge_generic_pt(j, lines, a.config)
+    judge_amd_pt(j, lines, a.config)
     judge_smmu_stage(j, lines, a.smmu_stage)
     judge_init(j, lines)
     judge_kselftests(j, lines, a.ksft_skips)

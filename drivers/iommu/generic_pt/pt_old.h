@@ -15,6 +15,7 @@
 
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 #include "../amd/amd_iommu_types.h"
+#include "../amd/amd_iommu.h"
 #endif
 
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE)
@@ -48,11 +49,16 @@ static inline const struct iommu_flush_ops *pt_old_tlb_ops(void)
 #endif
 
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
-/* A 6.12 AMD v1 page table in a test-owned, device-less domain. */
+/*
+ * A 6.12 AMD v1 page table in a test-owned, device-less domain, whatever
+ * amd_iommu=generic_pt asks for the driver's domains.
+ */
 static inline struct io_pgtable_ops *
 pt_old_amdv1_alloc(struct kunit *test, struct protection_domain **pdomp)
 {
 	struct protection_domain *pdom;
+	struct io_pgtable_ops *ops;
+	bool was;
 
 	pdom = kunit_kzalloc(test, sizeof(*pdom), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, pdom);
@@ -63,7 +69,12 @@ pt_old_amdv1_alloc(struct kunit *test, struct protection_domain **pdomp)
 	pdom->pd_mode = PD_MODE_V1;
 	pdom->iop.pgtbl.cfg.amd.nid = NUMA_NO_NODE;
 	*pdomp = pdom;
-	return alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg, pdom);
+	was = IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT) &&
+	      amd_iommu_set_generic_pt(false);
+	ops = alloc_io_pgtable_ops(AMD_IOMMU_V1, &pdom->iop.pgtbl.cfg, pdom);
+	if (was)
+		amd_iommu_set_generic_pt(true);
+	return ops;
 }
 #endif
 

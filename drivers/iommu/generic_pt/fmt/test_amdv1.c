@@ -4,6 +4,7 @@
  */
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
+#include <linux/pci.h>
 #include <linux/sizes.h>
 
 #include "amdv1.h"
@@ -322,6 +323,182 @@ static void pt_test_amdv1_differential(struct kunit *test)
 }
 #endif
 
+#if IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+/* QEMU's pci-testdev: no driver binds it, so a test may attach it. */
+#define PT_TEST_PCI_TESTDEV	0x0005
+/* Scattered maps: 2048 of 4 KiB, 1 GiB apart, two tables each. */
+#define PT_DOM_MAPS		2048
+#define PT_DOM_STRIDE		30
+/* and one at the top of the 64-bit aperture: six levels */
+#define PT_DOM_TOP		(~0UL & PAGE_MASK)
+
+/* NR_IOMMU_PAGES once the RCU frees queued so far are done. */
+static long pt_dom_pages(void)
+{
+	rcu_barrier();
+	rcu_barrier();
+	return pt_test_nr_pages();
+}
+
+static unsigned long pt_dom_iova(unsigned int i)
+{
+	return ((unsigned long)i << PT_DOM_STRIDE) | ((i * 7UL % 512) << 12);
+}
+
+/*
+ * The DTE of @dev names the top of @dom's table and its levels: the root
+ * and mode the driver keeps, and with generic_pt the library's own top.
+ */
+static void pt_dom_expect_dte(struct kunit *test, struct device *dev,
+			      struct iommu_domain *dom, unsigned int levels)
+{
+	struct protection_domain *pdom = to_pdomain(dom);
+	struct pt_iommu *pt = amd_pt_v1_of_domain(dom);
+	unsigned int mode;
+	phys_addr_t root = amd_iommu_dte_root(dev, &mode);
+
+	KUNIT_EXPECT_EQ(test, mode, levels);
+	KUNIT_EXPECT_EQ(test, mode, pdom->iop.mode);
+	KUNIT_EXPECT_EQ(test, root, virt_to_phys(pdom->iop.root));
+	if (pt) {
+		KUNIT_EXPECT_EQ(test, root, pt_iommu_top_pa(pt));
+		KUNIT_EXPECT_EQ(test, mode, pt_iommu_top_level(pt) + 1);
+	}
+}
+
+struct pt_dom_run {
+	struct iommu_domain *dom;
+	long top, empty, mapped, unmapped;
+};
+
+/*
+ * With @dev attached to @r->dom: scattered maps through the IOMMU core
+ * that grow the table from three levels to four and then six, the DTE
+ * checked after each growth, every map checked and unmapped in another
+ * order; table memory after each phase.
+ */
+static void pt_dom_run(struct kunit *test, struct pt_dom_run *r,
+		       struct device *dev, phys_addr_t pa)
+{
+	struct iommu_domain *dom = r->dom;
+	unsigned int i, j, done;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, iommu_attach_device(dom, dev), 0);
+	r->empty = pt_dom_pages();
+	pt_dom_expect_dte(test, dev, dom, 3);
+	/* Refused as 6.12 refuses it, leaving nothing behind. */
+	KUNIT_EXPECT_EQ(test, iommu_map(dom, 0, pa, SZ_4K, 0, GFP_KERNEL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, 0), 0);
+	for (done = 0; done < PT_DOM_MAPS; done++) {
+		ret = iommu_map(dom, pt_dom_iova(done), pa, SZ_4K,
+				IOMMU_READ | IOMMU_WRITE, GFP_KERNEL);
+		if (ret) {
+			KUNIT_FAIL(test, "map %u at %#lx: %d", done,
+				   pt_dom_iova(done), ret);
+			break;
+		}
+	}
+	pt_dom_expect_dte(test, dev, dom, 4);
+	KUNIT_EXPECT_EQ(test, iommu_map(dom, PT_DOM_TOP, pa, SZ_4K,
+					IOMMU_READ, GFP_KERNEL), 0);
+	pt_dom_expect_dte(test, dev, dom, 6);
+	r->mapped = pt_dom_pages();
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, PT_DOM_TOP), pa);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(dom, PT_DOM_TOP, SZ_4K), SZ_4K);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, PT_DOM_TOP), 0);
+	/* a power of two: an odd step visits every map once */
+	for (i = 0; i < PT_DOM_MAPS; i++) {
+		j = (i * 1031U) & (PT_DOM_MAPS - 1);
+		if (j >= done)
+			continue;
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, pt_dom_iova(j)),
+				pa);
+		KUNIT_EXPECT_EQ(test, iommu_unmap(dom, pt_dom_iova(j), SZ_4K),
+				SZ_4K);
+		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, pt_dom_iova(j)),
+				0);
+	}
+	r->unmapped = pt_dom_pages();
+	/* the top stays where the growths left it */
+	pt_dom_expect_dte(test, dev, dom, 6);
+	iommu_detach_device(dom, dev);
+}
+
+/*
+ * Real paging domains of the AMD IOMMU, one on generic_pt and one on the
+ * 6.12 code, the pci-testdev attached to each in turn: the DTE follows
+ * every growth of the top, both build the same tables, and generic_pt
+ * gives back every table the unmaps emptied while 6.12 keeps them all.
+ */
+static void pt_test_amdv1_domains(struct kunit *test)
+{
+	const long kib = PAGE_SIZE / SZ_1K;
+	struct pt_dom_run r[2] = {};
+	struct pci_dev *pdev;
+	struct page *page;
+	long before, pages;
+	unsigned int k;
+	bool was;
+
+	pdev = pci_get_device(PCI_VENDOR_ID_REDHAT, PT_TEST_PCI_TESTDEV, NULL);
+	if (!pdev || !device_iommu_mapped(&pdev->dev)) {
+		pci_dev_put(pdev);
+		kunit_skip(test, "no pci-testdev behind an IOMMU");
+	}
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	before = pt_dom_pages();
+	pages = before;
+	/* [0] generic_pt's, [1] the 6.12 code's */
+	for (k = 0; k < 2; k++) {
+		was = amd_iommu_set_generic_pt(!k);
+		r[k].dom = iommu_paging_domain_alloc(&pdev->dev);
+		amd_iommu_set_generic_pt(was);
+		if (IS_ERR(r[k].dom)) {
+			r[k].dom = NULL;
+			break;
+		}
+		r[k].top = pt_dom_pages() - pages;
+		pages += r[k].top;
+	}
+	if (!r[0].dom || !r[1].dom || !amd_pt_v1_of_domain(r[0].dom) ||
+	    amd_pt_v1_of_domain(r[1].dom)) {
+		for (k = 0; k < 2; k++)
+			if (r[k].dom)
+				iommu_domain_free(r[k].dom);
+		__free_page(page);
+		pci_dev_put(pdev);
+		kunit_skip(test, "not an AMD IOMMU with v1 tables");
+	}
+	KUNIT_EXPECT_EQ(test, r[0].dom->pgsize_bitmap, r[1].dom->pgsize_bitmap);
+	for (k = 0; k < 2; k++)
+		pt_dom_run(test, &r[k], &pdev->dev, page_to_phys(page));
+	for (k = 0; k < 2; k++)
+		iommu_domain_free(r[k].dom);
+	/* and each domain's tables went with it */
+	KUNIT_EXPECT_EQ(test, pt_dom_pages(), before);
+	__free_page(page);
+	kunit_info(test, "%s: %u maps of 4 KiB %lu MiB apart and one at %#lx\n",
+		   pci_name(pdev), PT_DOM_MAPS, BIT(PT_DOM_STRIDE) / SZ_1M,
+		   PT_DOM_TOP);
+	for (k = 0; k < 2; k++)
+		kunit_info(test, "%-10s table KiB: empty domain %ld, after the maps %ld, after the unmaps %ld\n",
+			   k ? "6.12 code" : "generic_pt", r[k].top * kib,
+			   (r[k].top + r[k].mapped - r[k].empty) * kib,
+			   (r[k].top + r[k].unmapped - r[k].empty) * kib);
+	/* the same tables built, two at least per map */
+	KUNIT_EXPECT_EQ(test, r[0].mapped - r[0].empty,
+			r[1].mapped - r[1].empty);
+	KUNIT_EXPECT_GE(test, r[0].mapped - r[0].empty, 2L * PT_DOM_MAPS);
+	/* generic_pt gives every one back, the 6.12 code none */
+	KUNIT_EXPECT_EQ(test, r[0].unmapped, r[0].empty);
+	KUNIT_EXPECT_EQ(test, r[1].unmapped, r[1].mapped);
+	pci_dev_put(pdev);
+}
+#endif
+
 static struct kunit_case pt_test_amdv1_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_amdv1_grow, pt_test_cfg_gen_params),
 	KUNIT_CASE_PARAM(pt_test_amdv1_dirty_replica, pt_test_cfg_gen_params),
@@ -329,6 +506,9 @@ static struct kunit_case pt_test_amdv1_cases[] = {
 	KUNIT_CASE_PARAM(pt_test_amdv1_grow_race, pt_test_cfg_gen_params),
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
 	KUNIT_CASE_PARAM(pt_test_amdv1_differential, pt_test_cfg_gen_params),
+#endif
+#if IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE(pt_test_amdv1_domains),
 #endif
 	{}
 };
