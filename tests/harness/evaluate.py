@@ -223,8 +223,8 @@ PT_NONE = re.compile(r'^init\| # generic_pt after DMA: no domain')
 def judge_amd_pt(j, lines, cfg):
     """Which code built the AMD-Vi domains' v1 tables: after DMA the
     generic_pt report must list amdv1 domains mapping what the device uses
-    with amd_iommu=generic_pt, and none without it; the driver's own line
-    says generic_pt built them exactly when asked."""
+    with amd_iommu=generic_pt (and the driver must have said it built one),
+    and none without it."""
     if not config_on(cfg, 'AMD_IOMMU_GENERIC_PT') or \
             not any('AMD-Vi: Interrupt remapping enabled' in l or 'AMD-Vi: Extended features' in l for l in lines):
         return
@@ -243,8 +243,9 @@ def judge_amd_pt(j, lines, cfg):
                 f'amd_iommu=generic_pt, yet {doms} amdv1 domains map {mapped} bytes'
                 f'{"" if built else " and the driver never said it built one"}')
     else:
-        j.check('amd-pt', not built and doms == 0,
-                'the 6.12 code built every v1 table' if not doms and not built else
+        # (a KUnit test may have built one of its own: the report decides)
+        j.check('amd-pt', doms == 0,
+                'the 6.12 code built every v1 table of the domains alive after DMA' if not doms else
                 f'{doms} amdv1 domains built by generic_pt without amd_iommu=generic_pt')
 
 

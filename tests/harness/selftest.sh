@@ -278,6 +278,33 @@ t_eval_generic_pt() {
 	! grep -qP '\tfx/generic_pt\t' "$TMP/rows"
 }
 
+# Which code built the AMD-Vi domains' v1 tables: amdv1 domains mapping
+# something after DMA exactly with amd_iommu=generic_pt, and the driver's
+# own line then.
+t_eval_amd_pt() {
+	local l='init| # generic_pt after DMA: format amdv1 domains 2 mapped 8192 bytes'
+	cp "$FIX/x86_64.config" "$TMP/amd.config"
+	printf 'CONFIG_AMD_IOMMU_GENERIC_PT=y\n' >>"$TMP/amd.config"
+	# not an AMD-Vi boot: not judged
+	judge "$FIX/vtd-strict.console.log" "$TMP/amd.config" || { cat "$TMP/rows"; return 1; }
+	grep -qP '\tfx/amd-pt\t' "$TMP/rows" && return 1
+	plant '[    5.600000] AMD-Vi: Interrupt remapping enabled' 100
+	judge "$TMP/planted.log" "$TMP/amd.config"
+	expect_fail $? amd-pt 'no "generic_pt after DMA" domain lines' || return 1
+	sed -i "368a\\$l" "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/amd.config"
+	expect_fail $? amd-pt '2 amdv1 domains built by generic_pt without' || return 1
+	sed -i '2s/\r\{0,1\}$/ amd_iommu=force_isolation,generic_pt\r/' "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/amd.config"
+	expect_fail $? amd-pt 'never said it built one' || return 1
+	sed -i '101a\[    5.700000] AMD-Vi: v1 page tables built by generic_pt' "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/amd.config" || { cat "$TMP/rows"; return 1; }
+	grep -qP '^PASS\tfx/amd-pt\t2 amdv1 domains built by generic_pt map 8192 bytes' "$TMP/rows" || { cat "$TMP/rows"; return 1; }
+	sed -i 's/domains 2 mapped 8192 bytes/domains 2 mapped 0 bytes/' "$TMP/planted.log"
+	judge "$TMP/planted.log" "$TMP/amd.config"
+	expect_fail $? amd-pt 'yet 2 amdv1 domains map 0 bytes' || return 1
+}
+
 t_eval_smmu_stage() {
 	local f='[    3.400000] arm-smmu-v3 9050000.smmuv3: ias 44-bit, oas 44-bit (features 0x000'
 	# no feature line at all
@@ -875,6 +902,7 @@ t eval_init_fail "a failing guest-init KTAP line fails"
 t eval_init_cut "a guest init that stops early fails"
 t eval_hang "a hung boot (timeout) fails"
 t eval_generic_pt "the io-pgtable implementation the boot asked for must be the one whose tables are alive after DMA"
+t eval_amd_pt "the AMD v1 table code the boot asked for (amd_iommu=generic_pt or not) must be the one whose domains map after DMA"
 t eval_memdesc "the descriptor mode must match the config: separate descriptors need the kernel's line and both KUnit cases passing"
 t eval_smmu_stage "a case's SMMU_STAGE must be the one stage arm-smmu-v3 reports: missing line, stage 1 or both stages fail"
 t eval_selftest_fail "an io-pgtable selftest FAIL count fails"
