@@ -18,8 +18,10 @@
  * one with io-pgtable-arm's tables and one with generic_pt's
  * (io_pgtable_arm.generic_pt switched for the allocation): the IOMMU core
  * splits the range, the driver flushes its TLB as it does for any domain.
- * Beside them, the floor: the same number of entries written with a loop
- * of stores into a table allocated beforehand.
+ * On x86 with an AMD IOMMU, likewise with v1 domains on the 6.12 code and
+ * on generic_pt (amd_iommu_set_generic_pt()). Beside them, the floor: the
+ * same number of entries written with a loop of stores into a table
+ * allocated beforehand.
  *
  * The clock is the CPU's cycle counter (get_cycles()), calibrated against
  * ktime_get_ns() once. Under QEMU TCG a ktime_get_ns() pair costs about as
@@ -397,7 +399,15 @@ static void bench_lpae(struct kunit *test)
 #endif
 
 #if IS_ENABLED(CONFIG_AMD_IOMMU)
-/* The 6.12 AMD v1 code in a device-less domain (pt_old.h). */
+/*
+ * The 6.12 AMD v1 code in a device-less domain (pt_old.h), both called
+ * through their ops with the row's page size and count: not as the IOMMU
+ * core would call them, whose split by AMD's bitmap asks for one 1M page
+ * where these rows ask for 256 x 4K. generic_pt then writes one 1M leaf and
+ * the 6.12 code 256 4K leaves, so "AMDop" rows compare the two table codes
+ * on the same request, not the two drivers; bench_amd_domains ("AMD" rows)
+ * does that.
+ */
 static void bench_amd(struct kunit *test)
 {
 	struct pt_iommu_amdv1_cfg pcfg = { .va_lg2 = 52, .start_level = 2 };
@@ -419,8 +429,72 @@ static void bench_amd(struct kunit *test)
 	bench_alloc_samples(test, &impl[0]);
 	bench_alloc_samples(test, &impl[1]);
 	bench_header(test, impl[0].map_ns);
-	bench_format(test, "AMDv1", impl, SZ_4K | SZ_2M | SZ_1G, NULL);
+	bench_format(test, "AMDop", impl, SZ_4K | SZ_2M | SZ_1G, NULL);
 	free_io_pgtable_ops(impl[1].ops);
+}
+#endif
+
+#if (IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) || \
+     IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT)) && IS_ENABLED(CONFIG_PCI)
+static void bench_pci_dev_put(void *pdev)
+{
+	pci_dev_put(pdev);
+}
+
+/* The first PCI device behind an IOMMU, held until the test ends; or NULL. */
+static struct pci_dev *bench_pci_dev(struct kunit *test)
+{
+	struct pci_dev *pdev = NULL;
+
+	for_each_pci_dev(pdev)
+		if (device_iommu_mapped(&pdev->dev))
+			break;
+	if (pdev)
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+								bench_pci_dev_put,
+								pdev), 0);
+	return pdev;
+}
+
+/*
+ * The rows through iommu_map() and iommu_unmap() on @dom[0] (generic_pt's
+ * tables) and @dom[1] (the 6.12 code's), paging domains of @pdev's IOMMU
+ * that no device is attached to, with the floor beside each row; then
+ * frees both domains.
+ */
+static void bench_domains(struct kunit *test, const char *fmt,
+			  struct pci_dev *pdev, struct iommu_domain *dom[2])
+{
+	struct bench_impl impl[2] = {}, floor = {};
+	u64 sizes;
+
+	kunit_info(test, "%s: paging domains of its IOMMU (%s), generic_pt's and the 6.12 code's; floor: stores into a table\n",
+		   pci_name(pdev), dev_driver_string(pdev->dev.iommu->iommu_dev->dev));
+	impl[0].dom = dom[0];
+	impl[1].dom = dom[1];
+	floor.floor = kunit_kzalloc(test, SZ_4K, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, floor.floor);
+	bench_alloc_samples(test, &impl[0]);
+	bench_alloc_samples(test, &impl[1]);
+	bench_alloc_samples(test, &floor);
+	bench_header(test, impl[0].map_ns);
+	sizes = dom[0]->pgsize_bitmap & dom[1]->pgsize_bitmap;
+	KUNIT_EXPECT_EQ(test, dom[0]->pgsize_bitmap, dom[1]->pgsize_bitmap);
+	bench_format(test, fmt, impl, sizes, &floor);
+	iommu_domain_free(dom[0]);
+	iommu_domain_free(dom[1]);
+}
+
+/* Frees the domains allocated, then skips. */
+static void bench_domains_skip(struct kunit *test, struct pci_dev *pdev,
+			       struct iommu_domain *dom[2], const char *why)
+{
+	unsigned int k;
+
+	for (k = 0; k < 2; k++)
+		if (!IS_ERR_OR_NULL(dom[k]))
+			iommu_domain_free(dom[k]);
+	kunit_skip(test, "%s: %s", pci_name(pdev), why);
 }
 #endif
 
@@ -448,41 +522,46 @@ static struct iommu_domain *bench_domain(struct device *dev, bool pt)
 
 static void bench_smmu(struct kunit *test)
 {
-	struct bench_impl impl[2] = {}, floor = {};
-	struct pci_dev *pdev = NULL;
-	u64 sizes;
+	struct pci_dev *pdev = bench_pci_dev(test);
+	struct iommu_domain *dom[2] = {};
 
-	for_each_pci_dev(pdev)
-		if (device_iommu_mapped(&pdev->dev))
-			break;
 	if (!pdev)
 		kunit_skip(test, "no PCI device behind an IOMMU");
-	impl[0].dom = bench_domain(&pdev->dev, true);
-	impl[1].dom = bench_domain(&pdev->dev, false);
-	if (!impl[0].dom || !impl[1].dom) {
-		if (impl[0].dom)
-			iommu_domain_free(impl[0].dom);
-		if (impl[1].dom)
-			iommu_domain_free(impl[1].dom);
-		pci_dev_put(pdev);
-		kunit_skip(test, "%s: its IOMMU does not use io-pgtable-arm LPAE",
-			   pci_name(pdev));
+	dom[0] = bench_domain(&pdev->dev, true);
+	dom[1] = bench_domain(&pdev->dev, false);
+	if (!dom[0] || !dom[1])
+		bench_domains_skip(test, pdev, dom,
+				   "its IOMMU does not use io-pgtable-arm LPAE");
+	bench_domains(test, "SMMU", pdev, dom);
+}
+#endif
+
+#if IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+/*
+ * As bench_smmu, on the AMD IOMMU: v1 paging domains with generic_pt's
+ * tables and with the 6.12 code's (amd_iommu_set_generic_pt() switched
+ * for the allocation). The IOMMU core splits each row by the domains'
+ * pgsize_bitmap, every power of two, so that 256 x 4K is one 1M page for
+ * both.
+ */
+static void bench_amd_domains(struct kunit *test)
+{
+	struct pci_dev *pdev = bench_pci_dev(test);
+	struct iommu_domain *dom[2] = {};
+	unsigned int k;
+	bool was;
+
+	if (!pdev)
+		kunit_skip(test, "no PCI device behind an IOMMU");
+	for (k = 0; k < 2; k++) {
+		was = amd_iommu_set_generic_pt(!k);
+		dom[k] = iommu_paging_domain_alloc(&pdev->dev);
+		amd_iommu_set_generic_pt(was);
 	}
-	kunit_info(test, "%s: paging domains of its IOMMU (%s), generic_pt's and io-pgtable-arm's; floor: stores into a table\n",
-		   pci_name(pdev), dev_driver_string(pdev->dev.iommu->iommu_dev->dev));
-	floor.floor = kunit_kzalloc(test, SZ_4K, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, floor.floor);
-	bench_alloc_samples(test, &impl[0]);
-	bench_alloc_samples(test, &impl[1]);
-	bench_alloc_samples(test, &floor);
-	bench_header(test, impl[0].map_ns);
-	sizes = impl[0].dom->pgsize_bitmap & impl[1].dom->pgsize_bitmap;
-	KUNIT_EXPECT_EQ(test, impl[0].dom->pgsize_bitmap,
-			impl[1].dom->pgsize_bitmap);
-	bench_format(test, "SMMU", impl, sizes, &floor);
-	iommu_domain_free(impl[0].dom);
-	iommu_domain_free(impl[1].dom);
-	pci_dev_put(pdev);
+	if (IS_ERR(dom[0]) || IS_ERR(dom[1]) ||
+	    !amd_pt_v1_of_domain(dom[0]) || amd_pt_v1_of_domain(dom[1]))
+		bench_domains_skip(test, pdev, dom, "not an AMD IOMMU with v1 tables");
+	bench_domains(test, "AMD", pdev, dom);
 }
 #endif
 
@@ -495,6 +574,9 @@ static struct kunit_case bench_cases_list[] = {
 #endif
 #if IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
 	KUNIT_CASE_SLOW(bench_smmu),
+#endif
+#if IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT) && IS_ENABLED(CONFIG_PCI)
+	KUNIT_CASE_SLOW(bench_amd_domains),
 #endif
 	{}
 };
