@@ -11,6 +11,7 @@
 #include <linux/generic_pt.h>
 #include <linux/io.h>
 #include <linux/iommu.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -20,6 +21,25 @@
 #endif
 
 #include "pt_common.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "generic_pt."
+
+static bool keep_tables;
+module_param(keep_tables, bool, 0644);
+MODULE_PARM_DESC(keep_tables,
+		 "Keep the tables that unmaps empty, as 6.12 did, in every page table set up from then on");
+
+/**
+ * pt_keep_tables() - Whether generic_pt.keep_tables asks to keep tables
+ *
+ * Return: true if page tables set up now get PT_FLAG_KEEP_TABLES whatever
+ * their driver asked for.
+ */
+bool pt_keep_tables(void)
+{
+	return READ_ONCE(keep_tables);
+}
 
 /*
  * An incoherent walker on x86 is served by clflush (VT-d without coherent

@@ -18,6 +18,7 @@
 #define PT_PROT_KNOWN	(IOMMU_READ | IOMMU_WRITE | IOMMU_CACHE | \
 			 IOMMU_NOEXEC | IOMMU_MMIO | IOMMU_PRIV)
 
+bool pt_keep_tables(void);
 void *pt_table_alloc(struct pt_iommu *pt, size_t size, gfp_t gfp);
 void pt_table_release(struct pt_iommu *pt, void *table, size_t size);
 void pt_table_free(struct pt_iommu *pt, void *table, size_t size);

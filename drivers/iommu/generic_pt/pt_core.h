@@ -1440,6 +1440,9 @@ static int PT_FN(init_common)(struct PT_TABLE *t, unsigned int top_level,
 			    pt_fmt_va_lg2(t, level) +
 			    pt_fmt_items_lg2(t, level, false)))
 			return -EINVAL;
+	/* generic_pt.keep_tables: for measuring what reclaim costs */
+	if (pt_keep_tables())
+		flags |= PT_FLAG_KEEP_TABLES;
 	pt->flags = flags;
 	pt->nid = nid;
 	pt->ops = &PT_FN(ops);
