@@ -284,7 +284,7 @@ t_eval_generic_pt() {
 t_eval_amd_pt() {
 	local l='init| # generic_pt after DMA: format amdv1 domains 2 mapped 8192 bytes'
 	cp "$FIX/x86_64.config" "$TMP/amd.config"
-	printf 'CONFIG_AMD_IOMMU_GENERIC_PT=y\n' >>"$TMP/amd.config"
+	printf 'CONFIG_AMD_IOMMU_GENERIC_PT=y\nCONFIG_IOMMU_DEBUGFS=y\n' >>"$TMP/amd.config"
 	# not an AMD-Vi boot: not judged
 	judge "$FIX/vtd-strict.console.log" "$TMP/amd.config" || { cat "$TMP/rows"; return 1; }
 	grep -qP '\tfx/amd-pt\t' "$TMP/rows" && return 1
