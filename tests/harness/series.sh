@@ -97,7 +97,7 @@ rst_block() {
 
 bench() {
 	local b f
-	for b in pages pt pt-smmuv3 dma-vtd dma-amd dma-smmuv3; do
+	for b in pages pt pt-smmuv3 pt-amd pt-amd-keep dma-vtd dma-amd dma-smmuv3; do
 		f=$BUILD/bench/$b.txt.summary
 		if [ -s "$f" ]; then
 			printf '  make bench BENCH=%s (%s):\n' "$b" "$(date -u -r "$f" +%F)"
@@ -112,6 +112,10 @@ bench() {
 	echo "  generic_pt through SMMUv3 domains against io-pgtable-arm's, recorded"
 	echo "  in Documentation/iommu/generic_pt.rst:"
 	rst_block Documentation/iommu/generic_pt.rst 'boot and the new/old ratio of the minimums over the five'
+	echo "  generic_pt through AMD-Vi v1 domains against the 6.12 code, tables"
+	echo "  freed when emptied and kept, recorded in"
+	echo "  Documentation/iommu/generic_pt.rst:"
+	rst_block Documentation/iommu/generic_pt.rst 'the median boot and the new/old ratio of the minimums over the three'
 }
 
 cmd_write() {

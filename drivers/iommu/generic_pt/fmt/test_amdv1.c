@@ -315,6 +315,8 @@ static void pt_test_amdv1_differential(struct kunit *test)
 	d.ops = pt_old_amdv1_alloc(test, &pdom);
 	KUNIT_ASSERT_NOT_NULL(test, d.ops);
 	d.priv = pdom;
+	/* As the driver's glue: amd_iommu=nohugepages restricts both alike. */
+	pt_t->pt->pgsize_bitmap &= pdom->iop.pgtbl.cfg.pgsize_bitmap;
 	KUNIT_ASSERT_EQ(test, pdom->iop.pgtbl.cfg.pgsize_bitmap,
 			pt_t->pt->pgsize_bitmap);
 	pt_test_differential(test, &d);
@@ -331,6 +333,9 @@ static void pt_test_amdv1_differential(struct kunit *test)
 #define PT_DOM_STRIDE		30
 /* and one at the top of the 64-bit aperture: six levels */
 #define PT_DOM_TOP		(~0UL & PAGE_MASK)
+/* 2M of IOVA beside the maps of region 5, to 2M of PA (never accessed) */
+#define PT_DOM_2M		(5UL * SZ_1G + SZ_4M)
+#define PT_DOM_2M_PA		(64UL * SZ_2M)
 
 /* NR_IOMMU_PAGES once the RCU frees queued so far are done. */
 static long pt_dom_pages(void)
@@ -364,6 +369,33 @@ static void pt_dom_expect_dte(struct kunit *test, struct device *dev,
 		KUNIT_EXPECT_EQ(test, root, pt_iommu_top_pa(pt));
 		KUNIT_EXPECT_EQ(test, mode, pt_iommu_top_level(pt) + 1);
 	}
+}
+
+/*
+ * A 2M map through the IOMMU core is one 2M leaf, or 512 of 4K where the
+ * driver allows only 4K (amd_iommu=nohugepages), on generic_pt as on 6.12.
+ */
+static void pt_dom_sizes(struct kunit *test, struct iommu_domain *dom)
+{
+	struct pt_iommu *pt = amd_pt_v1_of_domain(dom);
+	bool huge = dom->pgsize_bitmap & SZ_2M;
+	struct pt_iommu_stats *st;
+
+	KUNIT_EXPECT_EQ(test, dom->pgsize_bitmap & SZ_4K, SZ_4K);
+	KUNIT_ASSERT_EQ(test, iommu_map(dom, PT_DOM_2M, PT_DOM_2M_PA, SZ_2M,
+					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL),
+			0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, PT_DOM_2M + SZ_1M),
+			PT_DOM_2M_PA + SZ_1M);
+	if (pt) {
+		st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, st);
+		pt->ops->stats(pt, st);
+		KUNIT_EXPECT_EQ(test, st->leaves[21], huge ? 1 : 0);
+		KUNIT_EXPECT_EQ(test, st->leaves[12], huge ? 0 : 512);
+		KUNIT_EXPECT_EQ(test, st->mapped, SZ_2M);
+	}
+	KUNIT_EXPECT_EQ(test, iommu_unmap(dom, PT_DOM_2M, SZ_2M), SZ_2M);
 }
 
 struct pt_dom_run {
@@ -423,6 +455,13 @@ static void pt_dom_run(struct kunit *test, struct pt_dom_run *r,
 	r->unmapped = pt_dom_pages();
 	/* the top stays where the growths left it */
 	pt_dom_expect_dte(test, dev, dom, 6);
+	pt_dom_sizes(test, dom);
+	/* IOVA 0 to PA 0 is a mapping like any other */
+	KUNIT_EXPECT_EQ(test, iommu_map(dom, 0, 0, SZ_4K,
+					IOMMU_READ | IOMMU_WRITE, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, 0x10), 0x10);
+	KUNIT_EXPECT_EQ(test, iommu_unmap(dom, 0, SZ_4K), SZ_4K);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(dom, 0x10), 0);
 	iommu_detach_device(dom, dev);
 }
 
