@@ -66,7 +66,9 @@ enum pt_iommu_flags {
  *	map that left it empty), which covered [@iova, @iova + @size); when
  *	it returns, no walk cache may hold the table. For an emptied table it
  *	is called under rcu_read_lock() with interrupts off, while the
- *	table's entry is closed to maps. The library then frees such tables
+ *	table's entry is closed to maps, so it may take no sleeping lock
+ *	(a spinlock_t on PREEMPT_RT: the drivers that use it depend on
+ *	!PREEMPT_RT). The library then frees such tables
  *	itself, after an RCU grace period, instead of putting them on the
  *	gather's freelist, with or without a gather. Without it unmap frees
  *	only the tables whose whole range it unmapped, and only with a

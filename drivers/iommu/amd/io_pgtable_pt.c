@@ -100,7 +100,7 @@ static int amd_pt_map_pages(struct io_pgtable_ops *ops, unsigned long iova,
 			    int prot, gfp_t gfp, size_t *mapped)
 {
 	struct pt_iommu *pt = &amd_pt_ops(ops)->pt.iommu;
-	/* IOMMU_PROT_* back to IOMMU_*: the library refuses neither, as 6.12. */
+	/* IOMMU_PROT_* back to IOMMU_*: with neither, -EINVAL, as in 6.12. */
 	int iommu_prot = ((prot & IOMMU_PROT_IR) ? IOMMU_READ : 0) |
 			 ((prot & IOMMU_PROT_IW) ? IOMMU_WRITE : 0);
 
@@ -182,17 +182,22 @@ struct io_pgtable *amd_pt_v1_alloc(struct amd_io_pgtable *pgtable,
  * @pgtable: the domain's page table
  * @iommu: an IOMMU a device of the domain is attached to
  *
- * The first one names the table in /sys/kernel/debug/iommu/generic_pt;
- * the table is walked coherently, so no cache maintenance uses it.
+ * The first one names the table in /sys/kernel/debug/iommu/generic_pt
+ * (the table is walked coherently, so no cache maintenance uses it), and
+ * the tables of a domain allocated without a device go on the node that
+ * pdom_attach_iommu() chose, as the 6.12 code's do.
  */
 void amd_pt_v1_set_iommu(struct amd_io_pgtable *pgtable,
 			 struct amd_iommu *iommu)
 {
 	struct pt_iommu *pt = &pgtable->pt.iommu;
 
-	if (pgtable->pgtbl.ops.map_pages == amd_pt_map_pages &&
-	    !READ_ONCE(pt->iommu_device))
+	if (pgtable->pgtbl.ops.map_pages != amd_pt_map_pages)
+		return;
+	if (!READ_ONCE(pt->iommu_device))
 		WRITE_ONCE(pt->iommu_device, iommu->iommu.dev);
+	if (READ_ONCE(pt->nid) == NUMA_NO_NODE)
+		WRITE_ONCE(pt->nid, pgtable->pgtbl.cfg.amd.nid);
 }
 
 /**

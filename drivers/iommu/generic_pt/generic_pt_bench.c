@@ -435,7 +435,7 @@ static void bench_amd(struct kunit *test)
 #endif
 
 #if (IS_ENABLED(CONFIG_IOMMU_IO_PGTABLE_LPAE_GENERIC_PT) || \
-     IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT)) && IS_ENABLED(CONFIG_PCI)
+	IS_ENABLED(CONFIG_AMD_IOMMU_GENERIC_PT)) && IS_ENABLED(CONFIG_PCI)
 static void bench_pci_dev_put(void *pdev)
 {
 	pci_dev_put(pdev);

@@ -40,6 +40,7 @@ bool pt_keep_tables(void)
 {
 	return READ_ONCE(keep_tables);
 }
+EXPORT_SYMBOL_IF_KUNIT(pt_keep_tables);
 
 /*
  * An incoherent walker on x86 is served by clflush (VT-d without coherent
