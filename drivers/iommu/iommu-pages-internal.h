@@ -6,6 +6,7 @@
 #define __IOMMU_PAGES_INTERNAL_H
 
 #include <linux/bits.h>
+#include <linux/cache.h>
 #include <linux/gfp_types.h>
 #include <linux/list.h>
 #include <linux/mm.h>
@@ -35,6 +36,8 @@ enum {
  * The pages of one node, zone and fragment size that have a free fragment,
  * and the count of all its pages and of their fragments not free (for the
  * report).  iommu-pages has one per combination; KUnit makes private ones.
+ * Each is on cache lines of its own, so that CPUs allocating from two
+ * pools do not share one.
  */
 struct iommu_frag_pool {
 	spinlock_t lock;		/* partial, and its pages' bitmaps */
@@ -44,7 +47,7 @@ struct iommu_frag_pool {
 	unsigned int shift;
 	unsigned long pages;		/* pages of fragments, under @lock */
 	unsigned long used;		/* their fragments not free, under @lock */
-};
+} ____cacheline_aligned_in_smp;
 
 /*
  * Lists are freed in batches of this many folios: one batch is uncounted
@@ -99,6 +102,8 @@ void iommu_pages_report(enum iommu_pages_misuse what, const void *virt);
 void iommu_frag_pool_init(struct iommu_frag_pool *pool, int nid,
 			  unsigned int zone, unsigned int shift);
 void *iommu_frag_alloc(struct iommu_frag_pool *pool, gfp_t gfp);
+struct iommu_frag_pool *iommu_frag_node_pool(int nid, unsigned int zone,
+					     unsigned int shift);
 void iommu_frag_pool_counts(struct iommu_frag_pool *pool, unsigned long *pages,
 			    unsigned long *used);
 struct seq_file;

@@ -443,6 +443,61 @@ static struct kunit_suite iommu_pages_test_suite = {
 	.test_cases = iommu_pages_test_cases,
 };
 
+/* The folios the put stub saw, and how many still had the table type. */
+struct type_log {
+	unsigned int puts;
+	unsigned int typed;
+};
+
+static void type_put(struct folio *folio)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct type_log *log = test->priv;
+
+	if (in_task()) {
+		log->puts++;
+		if (folio->page.page_type != UINT_MAX)
+			log->typed++;
+	}
+	folio_put(folio);
+}
+
+/*
+ * Every folio, and every page of fragments, is typed as a page table
+ * while it is allocated (page_owner, /proc/kpageflags and memory-failure
+ * read that), and untyped before it goes back to the page allocator.
+ */
+static void iommu_pages_test_page_type(struct kunit *test)
+{
+	static const size_t sizes[] = { PAGE_SIZE, 2 * PAGE_SIZE, SZ_2M };
+	struct type_log log = {};
+	struct iommu_frag_pool pool;
+	unsigned int i;
+	void *virt;
+
+	test->priv = &log;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, type_put);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		virt = iommu_alloc_pages_sz(GFP_KERNEL, sizes[i]);
+		KUNIT_ASSERT_NOT_NULL(test, virt);
+		KUNIT_EXPECT_TRUE_MSG(test, folio_test_pgtable(virt_to_folio(virt)),
+				      "size %zu", sizes[i]);
+		iommu_free_pages(virt);
+	}
+	KUNIT_EXPECT_EQ(test, log.puts, ARRAY_SIZE(sizes));
+
+	/* a private pool's page goes with its one fragment */
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     PAGE_SHIFT - 1);
+	virt = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, virt);
+	KUNIT_EXPECT_TRUE(test, folio_test_pgtable(virt_to_folio(virt)));
+	iommu_free_pages(virt);
+	kunit_deactivate_static_stub(test, iommu_pages_put_folio);
+	KUNIT_EXPECT_EQ(test, log.puts, ARRAY_SIZE(sizes) + 1);
+	KUNIT_EXPECT_EQ(test, log.typed, 0);
+}
+
 /* --- fragments and RCU freeing: suite iommu-pages-frag --------------- */
 
 /* Pages handed back to the page allocator, counted through the stub. */
@@ -501,6 +556,68 @@ static void iommu_pages_test_frag_sizes(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, is_frag_page(whole));
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(whole));
 	iommu_free_pages(whole);
+	EXPECT_DELTA(test, before, 0);
+}
+
+/*
+ * The shared pools exist from boot for every possible node, on cache
+ * lines of their own, each node's on that node; a node without normal
+ * memory shares the pools of a node that has some.  A fragment comes
+ * from its pool's node, and a node that does not exist gets nothing.
+ */
+static void iommu_pages_test_frag_node_pools(struct kunit *test)
+{
+	unsigned long pages, used, now;
+	struct iommu_frag_pool *pool;
+	unsigned int z, shift;
+	struct counters before;
+	void *virt;
+	int nid;
+
+	KUNIT_EXPECT_EQ(test, sizeof(*pool) % SMP_CACHE_BYTES, 0);
+	for_each_node(nid) {
+		for (z = 0; z < IOMMU_FRAG_ZONES; z++) {
+			for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT;
+			     shift++) {
+				pool = iommu_frag_node_pool(nid, z, shift);
+				KUNIT_ASSERT_NOT_NULL_MSG(test, pool,
+							  "node %d zone %u shift %u",
+							  nid, z, shift);
+				KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)pool,
+								   SMP_CACHE_BYTES));
+				KUNIT_EXPECT_EQ(test, pool->shift, shift);
+				KUNIT_EXPECT_TRUE(test, node_state(pool->nid,
+								   N_NORMAL_MEMORY));
+				KUNIT_EXPECT_EQ(test, page_to_nid(virt_to_page(pool)),
+						pool->nid);
+				if (node_state(nid, N_NORMAL_MEMORY))
+					KUNIT_EXPECT_EQ(test, pool->nid, nid);
+			}
+		}
+	}
+	for_each_node_state(nid, N_NORMAL_MEMORY) {
+		pool = iommu_frag_node_pool(nid, IOMMU_FRAG_ZONE_NORMAL,
+					    IOMMU_FRAG_MIN_SHIFT);
+		iommu_frag_pool_counts(pool, &pages, &used);
+		virt = iommu_alloc_pages_node_sz(nid, GFP_KERNEL, IOMMU_FRAG_MIN);
+		KUNIT_ASSERT_NOT_NULL(test, virt);
+		iommu_frag_pool_counts(pool, &pages, &now);
+		KUNIT_EXPECT_EQ(test, now, used + 1);
+		KUNIT_EXPECT_EQ(test, folio_nid(virt_to_folio(virt)), nid);
+		iommu_free_pages(virt);
+	}
+
+	before = snap();
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(nr_node_ids,
+							  GFP_KERNEL,
+							  IOMMU_FRAG_MIN));
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(nr_node_ids,
+							  GFP_KERNEL,
+							  PAGE_SIZE));
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(INT_MAX, GFP_KERNEL,
+							  IOMMU_FRAG_MIN));
+	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(-2, GFP_KERNEL,
+							  PAGE_SIZE));
 	EXPECT_DELTA(test, before, 0);
 }
 
@@ -948,6 +1065,50 @@ static void iommu_pages_test_frag_misuse(struct kunit *test)
 	EXPECT_DELTA(test, before, 1);
 	rcu_barrier();
 	EXPECT_DELTA(test, before, 0);
+}
+
+/*
+ * A fragment on a list, then freed on its own (its page going back with
+ * it): the list put reports it and reads nothing of the released page.
+ */
+static void iommu_pages_test_frag_list_released(struct kunit *test)
+{
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct report_log log = {};
+	struct iommu_frag_pool pool;
+	struct counters before;
+	void *frag;
+
+	if (!IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
+		kunit_skip(test, "needs CONFIG_IOMMU_PAGES_DEBUG");
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     PAGE_SHIFT - 1);
+	before = snap();
+	frag = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, frag);
+	iommu_pages_list_add(&list, frag);
+
+	/* the page stays out of the allocator until the test gives it back */
+	held_folio = NULL;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, hold_put);
+	iommu_free_pages(frag);
+	kunit_deactivate_static_stub(test, iommu_pages_put_folio);
+	KUNIT_ASSERT_PTR_EQ(test, held_folio, virt_to_folio(frag));
+	EXPECT_DELTA(test, before, 0);
+
+	test->priv = &log;
+	kunit_activate_static_stub(test, iommu_pages_report, record_report);
+	iommu_put_pages_list(&list);
+	kunit_deactivate_static_stub(test, iommu_pages_report);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_DOUBLE_FREE], 1);
+	KUNIT_EXPECT_EQ(test, log.count[IOMMU_PAGES_FOREIGN_FREE], 0);
+	KUNIT_EXPECT_PTR_EQ(test, log.last, (const void *)frag);
+	KUNIT_EXPECT_TRUE(test, iommu_pages_list_empty(&list));
+	EXPECT_DELTA(test, before, 0);
+
+	folio_set_count(held_folio, 1);
+	folio_put(held_folio);
+	held_folio = NULL;
 }
 
 /*
@@ -1827,6 +1988,7 @@ static void iommu_pages_test_desc_failure(struct kunit *test)
 
 static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_sizes),
+	KUNIT_CASE(iommu_pages_test_frag_node_pools),
 	KUNIT_CASE(iommu_pages_test_frag_pages),
 	KUNIT_CASE(iommu_pages_test_frag_reuse),
 	KUNIT_CASE(iommu_pages_test_frag_counts),
@@ -1835,6 +1997,8 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_lists),
 	KUNIT_CASE(iommu_pages_test_frag_random),
 	KUNIT_CASE(iommu_pages_test_frag_misuse),
+	KUNIT_CASE(iommu_pages_test_frag_list_released),
+	KUNIT_CASE(iommu_pages_test_page_type),
 	KUNIT_CASE(iommu_pages_test_rcu_free),
 	KUNIT_CASE(iommu_pages_test_rcu_list),
 	KUNIT_CASE(iommu_pages_test_debug_list_add),

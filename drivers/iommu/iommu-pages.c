@@ -98,6 +98,8 @@ EXPORT_SYMBOL_IF_KUNIT(iommu_pages_alloc_folio);
 /* The one return to the page allocator; KUnit checks the poison here. */
 VISIBLE_IF_KUNIT void iommu_pages_put_folio(struct folio *folio)
 {
+	/* before the stubs: they hand the folio to the page allocator too */
+	__folio_clear_pgtable(folio);
 	KUNIT_STATIC_STUB_REDIRECT(iommu_pages_put_folio, folio);
 	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC))
 		folio->private = NULL;
@@ -424,6 +426,8 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 		return NULL;
 	}
 	iommu_pages_attach_desc(folio, iopt, tag);
+	/* as for CPU page tables: page_owner, kpageflags, memory-failure */
+	__folio_set_pgtable(folio);
 	atomic_set(&folio_ioptdesc(folio)->iopt_live, 0);
 	iommu_pages_debug_alloc(folio);
 	iommu_pages_account(folio, 1L << order);
@@ -470,14 +474,15 @@ struct iommu_frag_page {
 	void *next[];
 };
 
-static struct iommu_frag_pool *iommu_frag_pools;
+/* Each node's pools, IOMMU_FRAG_NODE_POOLS of them, or another node's. */
+static struct iommu_frag_pool **iommu_frag_node_pools __ro_after_init;
 
-/* The pool of a node, zone and fragment size in iommu_frag_pools. */
-static unsigned int iommu_frag_pool_idx(int nid, unsigned int zone,
-					unsigned int shift)
+#define IOMMU_FRAG_NODE_POOLS (IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES)
+
+/* The pool of a zone and fragment size among a node's pools. */
+static unsigned int iommu_frag_pool_idx(unsigned int zone, unsigned int shift)
 {
-	return (nid * IOMMU_FRAG_ZONES + zone) * IOMMU_FRAG_CLASSES +
-	       shift - IOMMU_FRAG_MIN_SHIFT;
+	return zone * IOMMU_FRAG_CLASSES + shift - IOMMU_FRAG_MIN_SHIFT;
 }
 
 /* KUnit's memory report measures the 6.12 layout (whole pages) with this. */
@@ -527,37 +532,88 @@ VISIBLE_IF_KUNIT void iommu_frag_pool_init(struct iommu_frag_pool *pool,
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_init);
 
 /*
- * The pools, made on the first sub-page allocation once slab works (the
- * AMD interrupt remapping tables are allocated early in boot).  Before
- * that, or if this allocation fails, a sub-page request gets a whole page.
+ * The node whose pools serve @nid: @nid itself if it has normal memory,
+ * else the first node with normal memory that its allocations fall back
+ * to (as local_memory_node() finds for memoryless nodes).
  */
-static struct iommu_frag_pool *iommu_frag_pools_get(gfp_t gfp)
+static int __init iommu_frag_home_node(int nid)
 {
-	/* pairs with the cmpxchg_release() below: the pools are initialised */
-	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
+	struct zoneref *z;
+
+	if (node_state(nid, N_NORMAL_MEMORY))
+		return nid;
+	if (node_online(nid)) {
+		z = first_zones_zonelist(node_zonelist(nid, GFP_KERNEL),
+					 ZONE_NORMAL, NULL);
+		if (z->zone)
+			return zone_to_nid(z->zone);
+	}
+	return first_node(node_states[N_NORMAL_MEMORY]);
+}
+
+/*
+ * The pools, set up before the other CPUs start: per node with normal
+ * memory, on that node, each pool on cache lines of its own (the struct is
+ * cache-line aligned and the block's size a power of two, which kmalloc
+ * aligns to its size); a node without normal memory shares its home
+ * node's.  Sub-page requests made earlier in boot, or on a node whose
+ * pools could not be allocated, get whole pages.
+ */
+static int __init iommu_frag_pools_init(void)
+{
+	size_t size = roundup_pow_of_two(IOMMU_FRAG_NODE_POOLS *
+					 sizeof(struct iommu_frag_pool));
+	struct iommu_frag_pool **node_pools;
 	unsigned int z, shift;
 	int nid;
 
-	if (likely(pools) || !slab_is_available())
-		return pools;
-	pools = kcalloc(nr_node_ids * IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES,
-			sizeof(*pools), iommu_frag_meta_gfp(gfp));
-	if (!pools)
-		return NULL;
-	for (nid = 0; nid < nr_node_ids; nid++)
+	node_pools = kcalloc(nr_node_ids, sizeof(*node_pools), GFP_KERNEL);
+	if (!node_pools)
+		return -ENOMEM;
+	for_each_node_state(nid, N_NORMAL_MEMORY) {
+		struct iommu_frag_pool *pools = kzalloc_node(size, GFP_KERNEL,
+							     nid);
+
+		if (!pools)
+			continue;
 		for (z = 0; z < IOMMU_FRAG_ZONES; z++)
 			for (shift = IOMMU_FRAG_MIN_SHIFT; shift < PAGE_SHIFT;
 			     shift++)
-				iommu_frag_pool_init(&pools[iommu_frag_pool_idx(nid, z, shift)],
+				iommu_frag_pool_init(&pools[iommu_frag_pool_idx(z, shift)],
 						     nid, z, shift);
-	/* publish initialised pools; pairs with smp_load_acquire() above */
-	if (cmpxchg_release(&iommu_frag_pools, NULL, pools)) {
-		kfree(pools);
-		/* another CPU was first: acquire its pools, as above */
-		pools = smp_load_acquire(&iommu_frag_pools);
+		node_pools[nid] = pools;
 	}
-	return pools;
+	for_each_node(nid)
+		if (!node_pools[nid])
+			node_pools[nid] = node_pools[iommu_frag_home_node(nid)];
+	/* pairs with the READ_ONCE()s: the pools are initialised */
+	smp_store_release(&iommu_frag_node_pools, node_pools);
+	return 0;
 }
+early_initcall(iommu_frag_pools_init);
+
+/**
+ * iommu_frag_node_pool() - the shared pool of a node, zone and size
+ * @nid: a node below nr_node_ids
+ * @zone: IOMMU_FRAG_ZONE_NORMAL, _DMA32 or _DMA
+ * @shift: log2 of the fragment size, IOMMU_FRAG_MIN_SHIFT to PAGE_SHIFT - 1
+ *
+ * Return: the pool, or NULL before the pools are set up (or if @nid's
+ * could not be allocated).
+ */
+VISIBLE_IF_KUNIT struct iommu_frag_pool *
+iommu_frag_node_pool(int nid, unsigned int zone, unsigned int shift)
+{
+	/* an address dependency orders the reads of the pools */
+	struct iommu_frag_pool **node_pools = READ_ONCE(iommu_frag_node_pools);
+	struct iommu_frag_pool *pools;
+
+	if (unlikely(!node_pools))
+		return NULL;
+	pools = READ_ONCE(node_pools[nid]);
+	return pools ? &pools[iommu_frag_pool_idx(zone, shift)] : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(iommu_frag_node_pool);
 
 static unsigned int iommu_frag_count(struct iommu_frag_pool *pool)
 {
@@ -856,19 +912,19 @@ void iommu_pages_list_splice_frags(struct iommu_pages_list *from,
 }
 EXPORT_SYMBOL_GPL(iommu_pages_list_splice_frags);
 
-static struct iommu_frag_pool *iommu_frag_pool_for(struct iommu_frag_pool *pools,
-						   int nid, gfp_t gfp,
+static struct iommu_frag_pool *iommu_frag_pool_for(int nid, gfp_t gfp,
 						   size_t size)
 {
 	unsigned int shift = max_t(unsigned int, IOMMU_FRAG_MIN_SHIFT,
 				   order_base_2(size));
 
-	return &pools[iommu_frag_pool_idx(nid, iommu_frag_zone(gfp), shift)];
+	return iommu_frag_node_pool(nid, iommu_frag_zone(gfp), shift);
 }
 
 /**
  * iommu_alloc_pages_node_sz() - allocate zeroed page-table memory
- * @nid: memory node, or NUMA_NO_NODE for the node of the calling CPU
+ * @nid: memory node below nr_node_ids, or NUMA_NO_NODE for the node of
+ *	the calling CPU
  * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
  *	the caller's memcg (not for fragments, see below),
  *	__GFP_DMA, __GFP_DMA32 and GFP_ATOMIC work as usual
@@ -883,8 +939,8 @@ static struct iommu_frag_pool *iommu_frag_pool_for(struct iommu_frag_pool *pools
  * iommu_free_pages(), iommu_free_pages_rcu() or through an &struct
  * iommu_pages_list; none needs the size again.
  *
- * Return: the virtual address of the memory, or NULL if @size or @gfp is
- * invalid or memory is short.
+ * Return: the virtual address of the memory, or NULL if @nid, @size or
+ * @gfp is invalid or memory is short.
  */
 void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 {
@@ -896,13 +952,14 @@ void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 		return NULL;
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
+	else if (unlikely((unsigned int)nid >= nr_node_ids))
+		return NULL;
 	if (size <= PAGE_SIZE / 2 && !iommu_pages_whole_only) {
-		struct iommu_frag_pool *pools = iommu_frag_pools_get(gfp);
+		struct iommu_frag_pool *pool = iommu_frag_pool_for(nid, gfp,
+								   size);
 
-		if (likely(pools))
-			return iommu_frag_alloc(iommu_frag_pool_for(pools, nid,
-								    gfp, size),
-						gfp);
+		if (likely(pool))
+			return iommu_frag_alloc(pool, gfp);
 	}
 	return iommu_pages_alloc_whole(nid, gfp, get_order(size));
 }
@@ -1051,6 +1108,43 @@ size_t iommu_pages_footprint(void *virt, unsigned long *pages)
 }
 EXPORT_SYMBOL_GPL(iommu_pages_footprint);
 
+#ifdef CONFIG_IOMMU_PAGES_DEBUG
+/*
+ * Debug: a fragment freed from a list must still be in a page of
+ * fragments.  If it was freed on its own before, its page may have gone
+ * back with it, and with the page's tracking the rest of the chain: that
+ * is reported, and the caller follows the chain no further (what is
+ * behind it leaks rather than being read from freed memory).
+ */
+static bool iommu_frag_list_check(void *frag)
+{
+	struct ioptdesc *iopt;
+
+	if (!virt_addr_valid(frag)) {
+		iommu_pages_report(IOMMU_PAGES_FOREIGN_FREE, frag);
+		return false;
+	}
+	if (!folio_ref_count(virt_to_folio(frag))) {
+		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, frag);
+		return false;
+	}
+	iopt = iommu_pages_desc_to_free(frag);
+	/* a separate descriptor's word was checked, and may lead nowhere */
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_SEPARATE_DESC) && !iopt)
+		return false;
+	if (!iommu_pages_is_frag(iopt)) {
+		iommu_pages_report(IOMMU_PAGES_DOUBLE_FREE, frag);
+		return false;
+	}
+	return true;
+}
+#else
+static inline bool iommu_frag_list_check(void *frag)
+{
+	return true;
+}
+#endif
+
 /* Free every fragment chained on @list, at once or (@rcu) later. */
 static void iommu_pages_list_free_frags(struct iommu_pages_list *list,
 					bool rcu)
@@ -1058,6 +1152,8 @@ static void iommu_pages_list_free_frags(struct iommu_pages_list *list,
 	void *frag, *next;
 
 	for (frag = list->frags; frag; frag = next) {
+		if (!iommu_frag_list_check(frag))
+			break;
 		next = *iommu_frag_slot(frag);
 		__iommu_free_pages(frag, rcu);
 	}
@@ -1200,24 +1296,26 @@ static const char * const iommu_frag_zone_name[IOMMU_FRAG_ZONES] = {
 	[IOMMU_FRAG_ZONE_DMA] = "dma",
 };
 
-#define IOMMU_FRAG_NODE_POOLS (IOMMU_FRAG_ZONES * IOMMU_FRAG_CLASSES)
-
 /*
- * One node's pools, each read under its lock, into @snap (pages, used per
- * pool, in iommu_frag_pool_idx() order); returns their pages in all.
+ * One node's own pools (none for a node that shares another's), each read
+ * under its lock, into @snap (pages, used per pool, in
+ * iommu_frag_pool_idx() order); returns their pages in all.
  */
-static unsigned long iommu_frag_node_snap(struct iommu_frag_pool *pools,
-					  int nid, unsigned long (*snap)[2])
+static unsigned long iommu_frag_node_snap(int nid, unsigned long (*snap)[2])
 {
+	struct iommu_frag_pool *pools = iommu_frag_node_pool(nid, 0,
+							     IOMMU_FRAG_MIN_SHIFT);
 	unsigned long total = 0;
 	unsigned int i;
 
+	if (pools && pools->nid != nid)
+		pools = NULL;
 	for (i = 0; i < IOMMU_FRAG_NODE_POOLS; i++) {
 		snap[i][0] = 0;
 		snap[i][1] = 0;
 		if (pools)
-			iommu_frag_pool_counts(&pools[nid * IOMMU_FRAG_NODE_POOLS + i],
-					       &snap[i][0], &snap[i][1]);
+			iommu_frag_pool_counts(&pools[i], &snap[i][0],
+					       &snap[i][1]);
 		total += snap[i][0];
 	}
 	return total;
@@ -1240,8 +1338,6 @@ static unsigned long iommu_frag_node_snap(struct iommu_frag_pool *pools,
  */
 VISIBLE_IF_KUNIT int iommu_pages_show(struct seq_file *m, void *unused)
 {
-	/* pairs with the cmpxchg_release() that publishes the pools */
-	struct iommu_frag_pool *pools = smp_load_acquire(&iommu_frag_pools);
 	unsigned long (*snap)[IOMMU_FRAG_NODE_POOLS][2];
 	unsigned int z, shift, i;
 	int nid;
@@ -1252,7 +1348,7 @@ VISIBLE_IF_KUNIT int iommu_pages_show(struct seq_file *m, void *unused)
 	seq_puts(m, "node  nr_iommu_pages  in_fragments      whole\n");
 	for_each_online_node(nid) {
 		long nr = iommu_pages_node_stat_exact(nid, NR_IOMMU_PAGES);
-		unsigned long frag = iommu_frag_node_snap(pools, nid, snap[nid]);
+		unsigned long frag = iommu_frag_node_snap(nid, snap[nid]);
 
 		seq_printf(m, "%4d  %14ld  %12lu  %9ld\n", nid, nr, frag,
 			   nr - (long)frag);
@@ -1264,7 +1360,7 @@ VISIBLE_IF_KUNIT int iommu_pages_show(struct seq_file *m, void *unused)
 			     shift++) {
 				unsigned long pages, used;
 
-				i = iommu_frag_pool_idx(0, z, shift);
+				i = iommu_frag_pool_idx(z, shift);
 				pages = snap[nid][i][0];
 				used = snap[nid][i][1];
 				if (!pages)

@@ -135,6 +135,13 @@ static inline struct folio *ioptdesc_folio(struct ioptdesc *iopt)
 		      offsetof(struct ioptdesc, iopt))
 IOPTDESC_MATCH(flags, __page_flags);
 IOPTDESC_MATCH(lru, iopt_freelist_elm);
+/*
+ * The list link and the rcu_head start where a tail page keeps
+ * compound_head, whose bit 0 says "tail": both hold aligned pointers
+ * there, so a head page never looks like a tail, as with ptdesc.
+ */
+IOPTDESC_MATCH(compound_head, iopt_freelist_elm);
+IOPTDESC_MATCH(rcu_head, iopt_rcu);
 IOPTDESC_MATCH(mapping, __page_mapping);
 IOPTDESC_MATCH(index, __page_index);
 IOPTDESC_MATCH(private, iopt_private);
