@@ -464,8 +464,8 @@ static void type_put(struct folio *folio)
 
 /*
  * Every folio, and every page of fragments, is typed as a page table
- * while it is allocated (page_owner, /proc/kpageflags and memory-failure
- * read that), and untyped before it goes back to the page allocator.
+ * while it is allocated (/proc/kpageflags, dump_page() and unpoison read
+ * that), and untyped before it goes back to the page allocator.
  */
 static void iommu_pages_test_page_type(struct kunit *test)
 {
@@ -618,6 +618,11 @@ static void iommu_pages_test_frag_node_pools(struct kunit *test)
 							  IOMMU_FRAG_MIN));
 	KUNIT_EXPECT_NULL(test, iommu_alloc_pages_node_sz(-2, GFP_KERNEL,
 							  PAGE_SIZE));
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (!node_possible(nid))
+			KUNIT_EXPECT_NULL(test,
+					  iommu_alloc_pages_node_sz(nid, GFP_KERNEL,
+								    PAGE_SIZE));
 	EXPECT_DELTA(test, before, 0);
 }
 

@@ -426,7 +426,7 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
 		return NULL;
 	}
 	iommu_pages_attach_desc(folio, iopt, tag);
-	/* as for CPU page tables: page_owner, kpageflags, memory-failure */
+	/* as for CPU page tables: kpageflags, dump_page(), unpoison read it */
 	__folio_set_pgtable(folio);
 	atomic_set(&folio_ioptdesc(folio)->iopt_live, 0);
 	iommu_pages_debug_alloc(folio);
@@ -532,9 +532,12 @@ VISIBLE_IF_KUNIT void iommu_frag_pool_init(struct iommu_frag_pool *pool,
 EXPORT_SYMBOL_IF_KUNIT(iommu_frag_pool_init);
 
 /*
- * The node whose pools serve @nid: @nid itself if it has normal memory,
- * else the first node with normal memory that its allocations fall back
- * to (as local_memory_node() finds for memoryless nodes).
+ * The node whose pools serve @nid: @nid itself if it has normal memory;
+ * for an online node without, the first node with normal memory that its
+ * allocations fall back to (as local_memory_node() finds for memoryless
+ * nodes); for a node not online at boot, the first node with normal
+ * memory.  Fixed at boot: a node that gains memory later (hot-add) keeps
+ * allocating its fragments from its home node's pools.
  */
 static int __init iommu_frag_home_node(int nid)
 {
@@ -594,7 +597,7 @@ early_initcall(iommu_frag_pools_init);
 
 /**
  * iommu_frag_node_pool() - the shared pool of a node, zone and size
- * @nid: a node below nr_node_ids
+ * @nid: a possible node
  * @zone: IOMMU_FRAG_ZONE_NORMAL, _DMA32 or _DMA
  * @shift: log2 of the fragment size, IOMMU_FRAG_MIN_SHIFT to PAGE_SHIFT - 1
  *
@@ -923,8 +926,8 @@ static struct iommu_frag_pool *iommu_frag_pool_for(int nid, gfp_t gfp,
 
 /**
  * iommu_alloc_pages_node_sz() - allocate zeroed page-table memory
- * @nid: memory node below nr_node_ids, or NUMA_NO_NODE for the node of
- *	the calling CPU
+ * @nid: a possible memory node, or NUMA_NO_NODE for the node of the
+ *	calling CPU
  * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
  *	the caller's memcg (not for fragments, see below),
  *	__GFP_DMA, __GFP_DMA32 and GFP_ATOMIC work as usual
@@ -952,7 +955,8 @@ void *iommu_alloc_pages_node_sz(int nid, gfp_t gfp, size_t size)
 		return NULL;
 	if (nid == NUMA_NO_NODE)
 		nid = numa_mem_id();
-	else if (unlikely((unsigned int)nid >= nr_node_ids))
+	else if (unlikely((unsigned int)nid >= nr_node_ids ||
+			  !node_possible(nid)))
 		return NULL;
 	if (size <= PAGE_SIZE / 2 && !iommu_pages_whole_only) {
 		struct iommu_frag_pool *pool = iommu_frag_pool_for(nid, gfp,

@@ -38,7 +38,8 @@
  *	of a whole list, the other allocations of that list.  It shares the
  *	private word, whose tag the free has cleared, and not @iopt_live,
  *	which a lockless user may still read and update then.
- * @__page_type: overlays &struct page.page_type; owned by the page allocator.
+ * @__page_type: overlays &struct page.page_type; PGTY_table while the folio
+ *	is allocated here (set and cleared through the page-flags helpers).
  * @__page_refcount: overlays &struct page._refcount; owned by the folio.
  * @__memcg_data: overlays &struct page.memcg_data; set by __GFP_ACCOUNT.
  * @iopt_folio: with CONFIG_IOMMU_PAGES_SEPARATE_DESC only: the folio the
@@ -50,7 +51,8 @@
  * An allocation of at most PAGE_SIZE / 2 is a fragment of a page whose
  * descriptor points to the tracking of its fragments (iommu-pages.c).
  * Only the fields not owned by the page or folio code are the allocator's
- * (the list link or rcu_head, the private word and the index word); in the
+ * (the list link or rcu_head, the private word and the index word), and
+ * the page type, which iommu-pages sets to PGTY_table as ptdesc does; in the
  * overlay (the default) each overlaid field is pinned to the offset of the
  * &struct page field it shares by a static_assert, and the descriptor may
  * be no larger than &struct page.
