@@ -33,6 +33,16 @@ enum {
 };
 
 /*
+ * A page charged to a memcg (by __GFP_ACCOUNT) holds fragments of that
+ * memcg only.  A pool keeps such pages with a free fragment on lists hashed
+ * by obj_cgroup, and an allocation looks at no more than
+ * IOMMU_FRAG_MEMCG_SCAN pages of other memcgs before it takes a new page.
+ */
+#define IOMMU_FRAG_MEMCG_HASH_BITS 3
+#define IOMMU_FRAG_MEMCG_BUCKETS BIT(IOMMU_FRAG_MEMCG_HASH_BITS)
+#define IOMMU_FRAG_MEMCG_SCAN 8
+
+/*
  * The pages of one node, zone and fragment size that have a free fragment,
  * and the count of all its pages and of their fragments not free (for the
  * report).  iommu-pages has one per combination; KUnit makes private ones.
@@ -40,8 +50,12 @@ enum {
  * pools do not share one.
  */
 struct iommu_frag_pool {
-	spinlock_t lock;		/* partial, and its pages' bitmaps */
-	struct list_head partial;
+	spinlock_t lock;		/* the lists, and their pages' bitmaps */
+	struct list_head partial;	/* uncharged pages */
+#ifdef CONFIG_MEMCG
+	/* charged pages, hashed by their obj_cgroup */
+	struct list_head charged[IOMMU_FRAG_MEMCG_BUCKETS];
+#endif
 	int nid;
 	gfp_t zone_gfp;
 	unsigned int shift;

@@ -16,6 +16,7 @@
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
 #include <linux/mmzone.h>
+#include <linux/page_counter.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/rcupdate.h>
@@ -2101,13 +2102,88 @@ static struct mem_cgroup *memcg_of(void *virt)
 	return memcg;
 }
 
+/* The page a fragment is on. */
+static void *frag_page(void *virt)
+{
+	return (void *)((unsigned long)virt & PAGE_MASK);
+}
+
+/*
+ * Fragments with __GFP_ACCOUNT come from pages charged to the active memcg
+ * that hold that memcg's fragments only: each page is charged and counted
+ * once, and uncharged when its last fragment goes, at once or after a
+ * grace period.
+ */
+static void iommu_pages_test_memcg_frags(struct kunit *test,
+					 struct mem_cgroup *memcg, int nid,
+					 struct memcg_counters before)
+{
+	unsigned int i, per = PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT;
+	struct iommu_frag_pool pool;
+	struct mem_cgroup *old;
+	void **f, *c, *d, *e;
+
+	f = kunit_kcalloc(test, per, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	iommu_frag_pool_init(&pool, nid, IOMMU_FRAG_ZONE_NORMAL,
+			     IOMMU_FRAG_MIN_SHIFT);
+	/* a charged page full of the memcg's fragments, and uncharged ones */
+	old = set_active_memcg(memcg);
+	for (i = 0; i < per; i++)
+		f[i] = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	c = iommu_frag_alloc(&pool, GFP_KERNEL);
+	set_active_memcg(old);
+	/* the case's kernel thread is in the root cgroup: nothing to charge */
+	d = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	for (i = 0; i < per; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, f[i]);
+		KUNIT_EXPECT_PTR_EQ(test, frag_page(f[i]), frag_page(f[0]));
+	}
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_EXPECT_PTR_EQ(test, memcg_of(f[0]), memcg);
+	KUNIT_EXPECT_NULL(test, memcg_of(c));
+	KUNIT_EXPECT_PTR_NE(test, frag_page(c), frag_page(f[0]));
+	KUNIT_EXPECT_PTR_EQ(test, frag_page(d), frag_page(c));
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 1, 2);
+
+	/*
+	 * A charged page that has a free fragment again serves its memcg,
+	 * and no one else.
+	 */
+	iommu_free_pages(f[1]);
+	e = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_EXPECT_PTR_EQ(test, frag_page(e), frag_page(c));
+	old = set_active_memcg(memcg);
+	f[1] = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	KUNIT_ASSERT_NOT_NULL(test, f[1]);
+	KUNIT_EXPECT_PTR_EQ(test, frag_page(f[1]), frag_page(f[0]));
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 1, 2);
+
+	/* The last fragment goes after a grace period: uncharged then. */
+	for (i = 1; i < per; i++)
+		iommu_free_pages(f[i]);
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 1, 2);
+	iommu_free_pages_rcu(f[0]);
+	rcu_barrier();
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 1);
+	iommu_free_pages(c);
+	iommu_free_pages(d);
+	iommu_free_pages(e);
+	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+	for (i = 0; i < IOMMU_FRAG_MEMCG_BUCKETS; i++)
+		KUNIT_EXPECT_TRUE(test, list_empty(&pool.charged[i]));
+}
+
 static void iommu_pages_test_memcg(struct kunit *test)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	struct mem_cgroup *memcg = memcg_target, *old;
 	int nid = numa_mem_id();
 	long nc = pages_for(SZ_64K), nd = pages_for(3 * PAGE_SIZE);
-	struct iommu_frag_pool pool;
 	struct memcg_counters before;
 	void *a, *b, *c, *d;
 
@@ -2155,23 +2231,91 @@ static void iommu_pages_test_memcg(struct kunit *test)
 	iommu_free_pages(d);
 	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
 
-	/*
-	 * Fragments are not charged: their page serves every owner.  It is
-	 * counted on the node while it holds one, and nothing goes negative.
-	 */
+	iommu_pages_test_memcg_frags(test, memcg, nid, before);
+}
+
+/*
+ * Lower @memcg's limit to what it uses now; false if its usage kept moving.
+ * Returns the limit it had in @max.
+ */
+static bool memcg_limit_to_usage(struct mem_cgroup *memcg, unsigned long *max)
+{
+	*max = READ_ONCE(memcg->memory.max);
+	for (int tries = 0; tries < 16; tries++)
+		if (!page_counter_set_max(&memcg->memory,
+					  page_counter_read(&memcg->memory)))
+			return true;
+	return false;
+}
+
+/*
+ * A memcg at its limit refuses a charged fragment that needs a new page
+ * (GFP_NOWAIT: no reclaim, no OOM kill), and the refusal changes no
+ * counter; an uncharged fragment is still served.  Charges already made
+ * ahead (the per-CPU stocks, at most MEMCG_CHARGE_BATCH pages a CPU) may
+ * serve a few pages first.  In the root cgroup (at boot) there is no limit,
+ * and __GFP_ACCOUNT shares the uncharged pages.
+ */
+static void iommu_pages_test_memcg_limit(struct kunit *test)
+{
+	unsigned long max, frags = (num_possible_cpus() + 2) *
+		MEMCG_CHARGE_BATCH * (PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT);
+	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
+	struct mem_cgroup *memcg = memcg_target, *old;
+	struct memcg_counters before, refused;
+	int nid = numa_mem_id();
+	struct iommu_frag_pool pool;
+	unsigned long n;
+	void *a, *u;
+
 	iommu_frag_pool_init(&pool, nid, IOMMU_FRAG_ZONE_NORMAL,
 			     IOMMU_FRAG_MIN_SHIFT);
+	if (!memcg) {
+		struct counters root = snap();
+
+		a = iommu_frag_alloc(&pool, GFP_NOWAIT | __GFP_ACCOUNT);
+		u = iommu_frag_alloc(&pool, GFP_NOWAIT);
+		KUNIT_ASSERT_NOT_NULL(test, a);
+		KUNIT_ASSERT_NOT_NULL(test, u);
+		KUNIT_EXPECT_NULL(test, memcg_of(a));
+		KUNIT_EXPECT_PTR_EQ(test, frag_page(u), frag_page(a));
+		EXPECT_DELTA(test, root, 1);
+		iommu_free_pages(a);
+		iommu_free_pages(u);
+		EXPECT_DELTA(test, root, 0);
+		return;
+	}
+	before = memcg_snap(memcg, nid);
+	KUNIT_ASSERT_TRUE(test, memcg_limit_to_usage(memcg, &max));
 	old = set_active_memcg(memcg);
-	a = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
-	b = iommu_frag_alloc(&pool, GFP_KERNEL_ACCOUNT);
+	for (n = 0; n < frags; n++) {
+		a = iommu_frag_alloc(&pool, GFP_NOWAIT | __GFP_ACCOUNT);
+		if (!a)
+			break;
+		iommu_pages_list_add(&list, a);
+	}
+	refused = memcg_snap(memcg, nid);
+	a = iommu_frag_alloc(&pool, GFP_NOWAIT | __GFP_ACCOUNT);
 	set_active_memcg(old);
-	KUNIT_ASSERT_NOT_NULL(test, a);
-	KUNIT_ASSERT_NOT_NULL(test, b);
-	KUNIT_EXPECT_NULL(test, memcg_of(a));
-	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 1);
-	iommu_free_pages(a);
-	iommu_free_pages_rcu(b);
-	rcu_barrier();
+	/* refused at the limit, and the refusal changed nothing */
+	KUNIT_EXPECT_LT(test, n, frags);
+	KUNIT_EXPECT_NULL(test, a);
+	KUNIT_EXPECT_GE(test, page_counter_read(&memcg->memory),
+			READ_ONCE(memcg->memory.max));
+	EXPECT_MEMCG_DELTA(test, memcg, nid, refused, 0, 0);
+	kunit_info(test, "%lu charged fragments before the limit\n", n);
+
+	/* every charged fragment served counts, a page at a time */
+	KUNIT_EXPECT_EQ(test, refused.memcg - before.memcg,
+			DIV_ROUND_UP(n, PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT));
+	u = iommu_frag_alloc(&pool, GFP_NOWAIT);
+	KUNIT_EXPECT_NOT_NULL(test, u);
+	KUNIT_EXPECT_NULL(test, u ? memcg_of(u) : NULL);
+	page_counter_set_max(&memcg->memory, max);
+
+	iommu_put_pages_list(&list);
+	if (u)
+		iommu_free_pages(u);
 	EXPECT_MEMCG_DELTA(test, memcg, nid, before, 0, 0);
 }
 #else
@@ -2188,10 +2332,16 @@ static void iommu_pages_test_memcg(struct kunit *test)
 {
 	kunit_skip(test, "needs CONFIG_MEMCG and the test built in");
 }
+
+static void iommu_pages_test_memcg_limit(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_MEMCG and the test built in");
+}
 #endif
 
 static struct kunit_case iommu_pages_memcg_cases[] = {
 	KUNIT_CASE(iommu_pages_test_memcg),
+	KUNIT_CASE(iommu_pages_test_memcg_limit),
 	{}
 };
 

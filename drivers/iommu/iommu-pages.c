@@ -7,7 +7,9 @@
  * fragments of one size only, tracked by a struct iommu_frag_page.
  * NR_IOMMU_PAGES (per node) and NR_SECONDARY_PAGETABLE (through the lruvec,
  * so a memcg charged with __GFP_ACCOUNT sees it) follow every folio, and
- * every page of fragments, from allocation to free.
+ * every page of fragments, from allocation to free.  __GFP_ACCOUNT charges
+ * fragments too, a page at a time: a charged page of fragments serves one
+ * memcg.
  *
  * With CONFIG_IOMMU_PAGES_SEPARATE_DESC the descriptor is not the head page
  * but an object of its own, allocated before the folio and freed after it;
@@ -20,6 +22,7 @@
 #include <linux/bitops.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
+#include <linux/hash.h>
 #include <linux/init.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -450,6 +453,12 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
  * per size; the page goes back to the page allocator as soon as its last
  * fragment is freed.  Pool locks are per pool and interrupt-safe, so
  * allocation and free work in any context.
+ *
+ * A fragment allocated with __GFP_ACCOUNT in a memcg comes from a page
+ * charged to that memcg, whose fragments all belong to it: the page, its
+ * tracking and its NR_SECONDARY_PAGETABLE count are the memcg's, as whole
+ * tables are, and the memcg's limit bounds them.  The cost is the free
+ * space of a memcg's partially used pages, which is charged to it.
  */
 
 /**
@@ -457,6 +466,8 @@ static void *iommu_pages_alloc_whole(int nid, gfp_t gfp, unsigned int order)
  * @partial: link on @pool's list while the page has a free fragment
  * @rcu: the page's one rcu_head, for fragments freed after a grace period
  * @pool: the pool that hands out the fragments
+ * @objcg: the obj_cgroup the page is charged to, or NULL; the page holds
+ *	the reference
  * @base: the page
  * @used: fragments allocated, including those waiting for a grace period
  * @rcu_wait: fragments whose grace period is running (@rcu is queued)
@@ -467,6 +478,7 @@ struct iommu_frag_page {
 	struct list_head partial;
 	struct rcu_head rcu;
 	struct iommu_frag_pool *pool;
+	struct obj_cgroup *objcg;
 	void *base;
 	unsigned long used;
 	unsigned long rcu_wait;
@@ -523,6 +535,10 @@ VISIBLE_IF_KUNIT void iommu_frag_pool_init(struct iommu_frag_pool *pool,
 {
 	spin_lock_init(&pool->lock);
 	INIT_LIST_HEAD(&pool->partial);
+#ifdef CONFIG_MEMCG
+	for (unsigned int i = 0; i < IOMMU_FRAG_MEMCG_BUCKETS; i++)
+		INIT_LIST_HEAD(&pool->charged[i]);
+#endif
 	pool->nid = nid;
 	pool->zone_gfp = iommu_frag_zone_gfp[zone];
 	pool->shift = shift;
@@ -651,28 +667,97 @@ static unsigned int iommu_frag_index(struct iommu_frag_page *fp, void *virt)
 	return (virt - fp->base) >> fp->pool->shift;
 }
 
-/* A new page of fragments whose fragment 0 is taken; NULL if memory is short. */
-static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
-						   gfp_t gfp)
+/*
+ * The obj_cgroup that @gfp charges in the calling context, the one the page
+ * allocator would charge: none without __GFP_ACCOUNT, in the root cgroup,
+ * in an interrupt outside set_active_memcg(), or with kmem accounting off.
+ */
+static struct obj_cgroup *iommu_frag_objcg(gfp_t gfp)
 {
+#ifdef CONFIG_MEMCG
+	if ((gfp & __GFP_ACCOUNT) && memcg_kmem_online())
+		return current_obj_cgroup();
+#endif
+	return NULL;
+}
+
+/* The obj_cgroup a new page of fragments was charged to, or NULL. */
+static struct obj_cgroup *iommu_frag_page_objcg(void *base)
+{
+#ifdef CONFIG_MEMCG
+	struct folio *folio = virt_to_folio(base);
+
+	if (folio_memcg_kmem(folio))
+		return __folio_objcg(folio);
+#endif
+	return NULL;
+}
+
+/* The list of @pool's pages charged to @objcg that have a free fragment. */
+static struct list_head *iommu_frag_partial(struct iommu_frag_pool *pool,
+					    struct obj_cgroup *objcg)
+{
+#ifdef CONFIG_MEMCG
+	if (objcg)
+		return &pool->charged[hash_ptr(objcg,
+					       IOMMU_FRAG_MEMCG_HASH_BITS)];
+#endif
+	return &pool->partial;
+}
+
+/*
+ * The first page of @pool with a free fragment for @objcg (NULL: for an
+ * uncharged allocation), or NULL.  Called with the pool lock held.  The
+ * search stops after IOMMU_FRAG_MEMCG_SCAN pages of other memcgs that share
+ * the list, so the time under the lock stays bounded; a miss costs a new
+ * page, charged to the memcg that missed.
+ */
+static struct iommu_frag_page *
+iommu_frag_first_locked(struct iommu_frag_pool *pool, struct obj_cgroup *objcg)
+{
+	struct list_head *head = iommu_frag_partial(pool, objcg);
+	struct iommu_frag_page *fp;
+	unsigned int seen = 0;
+
+	list_for_each_entry(fp, head, partial) {
+		if (fp->objcg == objcg)
+			return fp;
+		if (++seen == IOMMU_FRAG_MEMCG_SCAN)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * A new page of fragments whose fragment 0 is taken; NULL if memory is
+ * short or, for a charged one (@objcg), if the memcg is at its limit.  The
+ * page and its tracking are charged together.
+ */
+static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
+						   gfp_t gfp,
+						   struct obj_cgroup *objcg)
+{
+	gfp_t charge = objcg ? __GFP_ACCOUNT : 0;
 	unsigned int n = iommu_frag_count(pool);
 	struct iommu_frag_page *fp;
 	struct ioptdesc *iopt;
 	unsigned long flags;
 	void *base;
 
-	fp = kmalloc_node(struct_size(fp, next, n), iommu_frag_meta_gfp(gfp),
-			  pool->nid);
+	fp = kmalloc_node(struct_size(fp, next, n),
+			  iommu_frag_meta_gfp(gfp) | charge, pool->nid);
 	if (!fp)
 		return NULL;
 	base = iommu_pages_alloc_whole(pool->nid, (gfp & ~GFP_ZONEMASK &
 						   ~__GFP_ACCOUNT) |
-				       pool->zone_gfp, 0);
+				       pool->zone_gfp | charge, 0);
 	if (!base) {
 		kfree(fp);
 		return NULL;
 	}
 	fp->pool = pool;
+	/* the page allocator's charge, which a task's migration can change */
+	fp->objcg = objcg ? iommu_frag_page_objcg(base) : NULL;
 	fp->base = base;
 	fp->used = BIT(0);
 	fp->rcu_wait = 0;
@@ -685,7 +770,7 @@ static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
 	pool->pages++;
 	pool->used++;
 	if (n > 1)
-		list_add(&fp->partial, &pool->partial);
+		list_add(&fp->partial, iommu_frag_partial(pool, fp->objcg));
 	spin_unlock_irqrestore(&pool->lock, flags);
 	return fp;
 }
@@ -694,32 +779,37 @@ static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
  * iommu_frag_alloc() - allocate a zeroed fragment from a pool
  * @pool: the pool; its fragment size is the allocation's size and alignment
  * @gfp: allocation flags for a new page; the zone is the pool's, and
- *	__GFP_ACCOUNT is ignored (fragments share pages across owners)
+ *	__GFP_ACCOUNT takes the fragment from a page charged to the caller's
+ *	memcg
  *
- * Return: the fragment, or NULL if memory is short.
+ * Return: the fragment, or NULL if memory is short or the memcg is at its
+ * limit.
  */
 VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 					gfp_t gfp)
 {
+	struct obj_cgroup *objcg = iommu_frag_objcg(gfp);
 	struct iommu_frag_page *fp;
 	unsigned long flags;
 	unsigned int i;
 	void *virt;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	fp = list_first_entry_or_null(&pool->partial, struct iommu_frag_page,
-				      partial);
+	fp = iommu_frag_first_locked(pool, objcg);
 	if (fp) {
 		i = ffz(fp->used);
 		__set_bit(i, &fp->used);
 		pool->used++;
 		if (fp->used == iommu_frag_full(pool))
 			list_del_init(&fp->partial);
+		else if (fp->partial.prev != iommu_frag_partial(pool, objcg))
+			/* found behind other memcgs' pages: first next time */
+			list_move(&fp->partial, iommu_frag_partial(pool, objcg));
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 
 	if (!fp) {
-		fp = iommu_frag_new_page(pool, gfp);
+		fp = iommu_frag_new_page(pool, gfp, objcg);
 		/* a new page comes zeroed from the page allocator */
 		return fp ? fp->base : NULL;
 	}
@@ -783,7 +873,7 @@ static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 		return true;
 	}
 	if (list_empty(&fp->partial))
-		list_add(&fp->partial, &fp->pool->partial);
+		list_add(&fp->partial, iommu_frag_partial(fp->pool, fp->objcg));
 	return false;
 }
 
@@ -929,17 +1019,18 @@ static struct iommu_frag_pool *iommu_frag_pool_for(int nid, gfp_t gfp,
  * @nid: a possible memory node, or NUMA_NO_NODE for the node of the
  *	calling CPU
  * @gfp: allocation flags; __GFP_HIGHMEM is refused, __GFP_ACCOUNT charges
- *	the caller's memcg (not for fragments, see below),
- *	__GFP_DMA, __GFP_DMA32 and GFP_ATOMIC work as usual
+ *	the caller's memcg (for fragments, see below), __GFP_DMA,
+ *	__GFP_DMA32 and GFP_ATOMIC work as usual
  * @size: bytes wanted, from 1 to PAGE_SIZE << MAX_PAGE_ORDER
  *
  * The memory is physically contiguous, zeroed and aligned to @size rounded
  * up to a power of two.  Up to PAGE_SIZE / 2 it is a fragment of a page
  * shared with allocations of the same rounded size, node and zone, at
  * least IOMMU_FRAG_MIN bytes (64 with 4 KiB pages); such a page is counted
- * while it holds a fragment and is not charged to a memcg.  Everything is counted
- * in NR_IOMMU_PAGES and NR_SECONDARY_PAGETABLE until it is freed with
- * iommu_free_pages(), iommu_free_pages_rcu() or through an &struct
+ * while it holds a fragment.  With __GFP_ACCOUNT the page is charged to the
+ * caller's memcg and shared only with that memcg's fragments.  Everything
+ * is counted in NR_IOMMU_PAGES and NR_SECONDARY_PAGETABLE until it is freed
+ * with iommu_free_pages(), iommu_free_pages_rcu() or through an &struct
  * iommu_pages_list; none needs the size again.
  *
  * Return: the virtual address of the memory, or NULL if @nid, @size or
