@@ -11,6 +11,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
+#include <linux/kasan.h>
 #include <linux/io-pgtable.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
@@ -462,6 +463,99 @@ static void type_put(struct folio *folio)
 	}
 	folio_put(folio);
 }
+
+#ifdef CONFIG_KASAN_GENERIC
+/* Is every granule of the range inaccessible to KASAN, or every one not? */
+static bool kasan_range_is(const void *virt, size_t size, bool poisoned)
+{
+	const s8 *shadow = kasan_mem_to_shadow(virt);
+
+	for (size_t i = 0; i < size >> KASAN_SHADOW_SCALE_SHIFT; i++)
+		if ((READ_ONCE(shadow[i]) < 0) != poisoned)
+			return false;
+	return true;
+}
+
+struct kasan_put_log {
+	unsigned int puts;
+	unsigned int poisoned;
+};
+
+/* Count the folios handed back with a granule KASAN takes for freed. */
+static void kasan_put(struct folio *folio)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct kasan_put_log *log = test->priv;
+
+	if (in_task()) {
+		log->puts++;
+		if (!kasan_range_is(folio_address(folio), folio_size(folio),
+				    false))
+			log->poisoned++;
+	}
+	folio_put(folio);
+}
+
+/*
+ * For KASAN a free fragment is freed memory: the rest of a new page, a
+ * fragment freed while its page stays live, one freed after a grace period
+ * once the grace period is over (not before), until it is allocated again.
+ * A page goes back to the page allocator accessible: its free poisons it
+ * whole, and the debug memset before would be a report where memset is
+ * checked (not on x86 with GENERIC_ENTRY and a compiler without
+ * __asan_memset).
+ */
+static void iommu_pages_test_frag_kasan(struct kunit *test)
+{
+	unsigned int shift = IOMMU_FRAG_MIN_SHIFT + 1;
+	struct kasan_put_log log = {};
+	size_t size = BIT(shift);
+	struct iommu_frag_pool pool;
+	void *a, *b, *k, *b2;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	k = iommu_frag_alloc(&pool, GFP_KERNEL);
+	a = iommu_frag_alloc(&pool, GFP_KERNEL);
+	b = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_PTR_EQ(test, a, k + size);
+	KUNIT_ASSERT_PTR_EQ(test, b, k + 2 * size);
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(k, 3 * size, false));
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(k + 3 * size,
+					       PAGE_SIZE - 3 * size, true));
+
+	iommu_free_pages(b);
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(b, size, true));
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(k, 2 * size, false));
+
+	rcu_read_lock();
+	iommu_free_pages_rcu(a);
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(a, size, false));
+	rcu_read_unlock();
+	rcu_barrier();
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(a, size, true));
+
+	b2 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b2);
+	KUNIT_EXPECT_TRUE(test, kasan_range_is(b2, size, false));
+	test->priv = &log;
+	kunit_activate_static_stub(test, iommu_pages_put_folio, kasan_put);
+	iommu_free_pages(b2);
+	iommu_free_pages(k);
+	kunit_deactivate_static_stub(test, iommu_pages_put_folio);
+	KUNIT_EXPECT_EQ(test, log.puts, 1);
+	KUNIT_EXPECT_EQ(test, log.poisoned, 0);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+}
+#else
+static void iommu_pages_test_frag_kasan(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_KASAN_GENERIC");
+}
+#endif
 
 /*
  * Every folio, and every page of fragments, is typed as a page table
@@ -2004,6 +2098,7 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_random),
 	KUNIT_CASE(iommu_pages_test_frag_misuse),
 	KUNIT_CASE(iommu_pages_test_frag_list_released),
+	KUNIT_CASE(iommu_pages_test_frag_kasan),
 	KUNIT_CASE(iommu_pages_test_page_type),
 	KUNIT_CASE(iommu_pages_test_rcu_free),
 	KUNIT_CASE(iommu_pages_test_rcu_list),

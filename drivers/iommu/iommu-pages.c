@@ -24,6 +24,7 @@
 #include <linux/gfp.h>
 #include <linux/hash.h>
 #include <linux/init.h>
+#include <linux/kasan.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
 #include <linux/memcontrol.h>
@@ -763,6 +764,9 @@ static struct iommu_frag_page *iommu_frag_new_page(struct iommu_frag_pool *pool,
 	fp->rcu_wait = 0;
 	fp->rcu_next = 0;
 	INIT_LIST_HEAD(&fp->partial);
+	/* for KASAN the free fragments are freed memory */
+	kasan_poison_range(base + BIT(pool->shift),
+			   PAGE_SIZE - BIT(pool->shift));
 	iopt = virt_to_ioptdesc(base);
 	iopt->iopt_frag_magic = IOPTDESC_FRAG_MAGIC;
 	iopt->iopt_private = (unsigned long)fp | IOPTDESC_FRAG;
@@ -814,6 +818,7 @@ VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 		return fp ? fp->base : NULL;
 	}
 	virt = fp->base + (i << pool->shift);
+	kasan_unpoison_range(virt, BIT(pool->shift));
 	memset(virt, 0, BIT(pool->shift));
 	return virt;
 }
@@ -848,23 +853,29 @@ static void iommu_frag_release(struct iommu_frag_page *fp)
 
 	folio_ioptdesc(folio)->iopt_private = 0;
 	folio_ioptdesc(folio)->iopt_frag_magic = 0;
+	/* the page allocator takes the page back whole */
+	kasan_unpoison_range(fp->base, PAGE_SIZE);
 	iommu_pages_free_folio(folio);
 	kfree(fp);
 }
 
 /*
- * Fragments @bits are free again.  Called with the pool lock held; returns
- * true if the page is now empty and the caller must release it.
+ * Fragments @bits are free again: poisoned (debug), and freed memory for
+ * KASAN, so that an access before the next allocation is reported.  Called
+ * with the pool lock held; returns true if the page is now empty and the
+ * caller must release it.
  */
 static bool iommu_frag_put_locked(struct iommu_frag_page *fp,
 				  unsigned long bits)
 {
+	size_t size = BIT(fp->pool->shift);
 	unsigned int i;
 
-	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG))
-		for_each_set_bit(i, &bits, BITS_PER_LONG)
-			iommu_pages_poison(fp->base + (i << fp->pool->shift),
-					   BIT(fp->pool->shift));
+	if (IS_ENABLED(CONFIG_IOMMU_PAGES_DEBUG) || IS_ENABLED(CONFIG_KASAN))
+		for_each_set_bit(i, &bits, BITS_PER_LONG) {
+			iommu_pages_poison(fp->base + i * size, size);
+			kasan_poison_range(fp->base + i * size, size);
+		}
 	fp->used &= ~bits;
 	fp->pool->used -= hweight_long(bits);
 	if (!fp->used && !fp->rcu_wait) {
