@@ -16,6 +16,8 @@
  *                     ("raw") and a whole page ("6.12")
  *   RCU 512           freeing 512 4 KiB tables after a grace period: one
  *                     list ("new") vs one call each ("6.12") vs at once
+ *   RCU 1             the same for one table, what an unmap that empties
+ *                     one table frees
  *
  * A second case frees one list of 512 Ki 4 KiB tables (2 GiB: the tables
  * of a 1 TiB domain mapped with 4 KiB pages), at once and after a grace
@@ -45,7 +47,7 @@ struct bench_row {
 	/* raw page allocator, the 6.12 code path, iommu-pages */
 	u64 (*fn[3])(struct kunit *test, unsigned int iters,
 		     unsigned int order);
-	unsigned int order;
+	unsigned int order;	/* RCU rows: log2 of the tables per list */
 };
 
 static u64 raw_alloc_free(struct kunit *test, unsigned int iters,
@@ -232,22 +234,24 @@ static u64 frag_1k(struct kunit *test, unsigned int iters,
 }
 
 /*
- * Freeing 512 4 KiB tables after a grace period, on the unmap path: the
- * call only (the memory goes later, from the RCU callback).  "raw" is the
- * immediate list put, "6.12" one iommu_free_pages_rcu() per table (one
- * rcu_head each), "new" iommu_put_pages_list_rcu() (one per list).
+ * Freeing 1 << @order 4 KiB tables after a grace period, on the unmap
+ * path: the call only (the memory goes later, from the RCU callback).
+ * "raw" is the immediate list put, "6.12" one iommu_free_pages_rcu() per
+ * table (one rcu_head each), "new" iommu_put_pages_list_rcu() (one per
+ * list).
  */
-static u64 list_free(struct kunit *test, unsigned int iters, int how)
+static u64 list_free(struct kunit *test, unsigned int iters,
+		     unsigned int order, int how)
 {
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
-	unsigned int i, n;
+	unsigned int i, n, len = BIT(order);
 	u64 total = 0, t0;
 	void **virt;
 
-	virt = kunit_kmalloc_array(test, LIST_LEN, sizeof(*virt), GFP_KERNEL);
+	virt = kunit_kmalloc_array(test, len, sizeof(*virt), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, virt);
 	for (n = 0; n < iters; n++) {
-		for (i = 0; i < LIST_LEN; i++) {
+		for (i = 0; i < len; i++) {
 			virt[i] = iommu_alloc_pages_sz(GFP_KERNEL, PAGE_SIZE);
 			KUNIT_ASSERT_NOT_NULL(test, virt[i]);
 			iommu_pages_list_add(&list, virt[i]);
@@ -256,7 +260,7 @@ static u64 list_free(struct kunit *test, unsigned int iters, int how)
 		if (how == 0) {
 			iommu_put_pages_list(&list);
 		} else if (how == 1) {
-			for (i = 0; i < LIST_LEN; i++)
+			for (i = 0; i < len; i++)
 				iommu_free_pages_rcu(virt[i]);
 			list = IOMMU_PAGES_LIST_INIT(list);
 		} else {
@@ -271,19 +275,19 @@ static u64 list_free(struct kunit *test, unsigned int iters, int how)
 static u64 list_put_now(struct kunit *test, unsigned int iters,
 			unsigned int order)
 {
-	return list_free(test, iters, 0);
+	return list_free(test, iters, order, 0);
 }
 
 static u64 list_rcu_each(struct kunit *test, unsigned int iters,
 			 unsigned int order)
 {
-	return list_free(test, iters, 1);
+	return list_free(test, iters, order, 1);
 }
 
 static u64 list_rcu(struct kunit *test, unsigned int iters,
 		    unsigned int order)
 {
-	return list_free(test, iters, 2);
+	return list_free(test, iters, order, 2);
 }
 
 static const struct bench_row rows[] = {
@@ -296,6 +300,8 @@ static const struct bench_row rows[] = {
 	{ "1K: cache/page/frag", 20000,
 	  { cache_1k, iommu_alloc_free, frag_1k }, 0 },
 	{ "RCU 512: now/each/list", 20,
+	  { list_put_now, list_rcu_each, list_rcu }, 9 },
+	{ "RCU 1: now/each/list", 100,
 	  { list_put_now, list_rcu_each, list_rcu }, 0 },
 };
 

@@ -1266,6 +1266,107 @@ static void iommu_pages_test_rcu_free(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 }
 
+/* Wait (up to 10 s) for @pool to hold no more than @used fragments. */
+static bool wait_pool_used(struct iommu_frag_pool *pool, unsigned long used)
+{
+	unsigned long pages, now;
+
+	for (int i = 0; i < 100000; i++) {
+		iommu_frag_pool_counts(pool, &pages, &now);
+		if (now <= used)
+			return true;
+		usleep_range(50, 100);
+	}
+	return false;
+}
+
+/*
+ * Wait (up to 10 s) for iommu-pages to drop its reference to @folio, of
+ * which the caller holds another.
+ */
+static bool wait_folio_put(struct folio *folio)
+{
+	for (int i = 0; i < 100000; i++) {
+		if (folio_ref_count(folio) == 1)
+			return true;
+		usleep_range(50, 100);
+	}
+	return false;
+}
+
+/*
+ * Inside rcu_read_lock(): spin (up to 5 s) until a grace period starts
+ * after @cookie was taken; it cannot end before the caller unlocks.
+ */
+static bool wait_gp_started(unsigned long cookie)
+{
+	for (int i = 0; i < 5000; i++) {
+		if (get_state_synchronize_rcu() != cookie)
+			return true;
+		mdelay(1);
+	}
+	return false;
+}
+
+/*
+ * A free after a grace period waits for a whole one: when the memory is
+ * seen free, a grace period that started after the free has ended (RCU's
+ * polling cookies say so exactly; a fixed delay would not pass, however
+ * long).  And a fragment freed while its page's callback is pending, for
+ * a grace period already under way, waits for the next grace period, not
+ * the one in progress.  The memory is watched as it comes free (a folio
+ * through a reference the test holds, fragments through their pool's
+ * count), so the check can only miss a bug (a wait too short that a second
+ * grace period covers before the watcher looks), never fail a correct free.
+ */
+static void iommu_pages_test_rcu_grace_period(struct kunit *test)
+{
+	unsigned int shift = PAGE_SHIFT - 2;
+	unsigned long c0, c1, c2, queued;
+	struct iommu_frag_pool pool;
+	void *whole, *k, *f1, *f2;
+	struct folio *folio;
+	bool started;
+
+	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
+			     shift);
+	whole = iommu_alloc_pages_sz(GFP_KERNEL, 2 * PAGE_SIZE);
+	k = iommu_frag_alloc(&pool, GFP_KERNEL);
+	f1 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	f2 = iommu_frag_alloc(&pool, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, whole);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, f1);
+	KUNIT_ASSERT_NOT_NULL(test, f2);
+
+	/* the page allocator gets the folio when the test lets it go */
+	folio = virt_to_folio(whole);
+	folio_get(folio);
+	c0 = get_state_synchronize_rcu();
+	iommu_free_pages_rcu(whole);
+	KUNIT_EXPECT_TRUE(test, wait_folio_put(folio));
+	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c0));
+	folio_put(folio);
+
+	rcu_read_lock();
+	c1 = get_state_synchronize_rcu();
+	iommu_free_pages_rcu(f1);
+	queued = get_state_synchronize_rcu();
+	started = wait_gp_started(queued);
+	/* f1's callback is pending, for a grace period under way */
+	c2 = get_state_synchronize_rcu();
+	iommu_free_pages_rcu(f2);
+	rcu_read_unlock();
+	KUNIT_ASSERT_TRUE_MSG(test, started, "no grace period started in 5 s");
+	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 2));
+	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c1));
+	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 1));
+	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c2));
+
+	iommu_free_pages(k);
+	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
+}
+
 /*
  * A table put on a list while its RCU free is pending would have its
  * queued rcu_head overwritten by the list link: the debug checks report
@@ -2101,6 +2202,7 @@ static struct kunit_case iommu_pages_frag_cases[] = {
 	KUNIT_CASE(iommu_pages_test_frag_kasan),
 	KUNIT_CASE(iommu_pages_test_page_type),
 	KUNIT_CASE(iommu_pages_test_rcu_free),
+	KUNIT_CASE(iommu_pages_test_rcu_grace_period),
 	KUNIT_CASE(iommu_pages_test_rcu_list),
 	KUNIT_CASE(iommu_pages_test_debug_list_add),
 	KUNIT_CASE(iommu_pages_test_batches),

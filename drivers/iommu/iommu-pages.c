@@ -707,22 +707,27 @@ static struct list_head *iommu_frag_partial(struct iommu_frag_pool *pool,
 }
 
 /*
- * The first page of @pool with a free fragment for @objcg (NULL: for an
- * uncharged allocation), or NULL.  Called with the pool lock held.  The
- * search stops after IOMMU_FRAG_MEMCG_SCAN pages of other memcgs that share
- * the list, so the time under the lock stays bounded; a miss costs a new
- * page, charged to the memcg that missed.
+ * The first page of @pool with a free fragment for @objcg, or NULL; it is
+ * moved to the front of its list, for the memcg's next allocation.  Called
+ * with the pool lock held.  The search stops after IOMMU_FRAG_MEMCG_SCAN
+ * pages of other memcgs that share the list, so the time under the lock
+ * stays bounded; a miss costs a new page, charged to the memcg that
+ * missed.
  */
 static struct iommu_frag_page *
-iommu_frag_first_locked(struct iommu_frag_pool *pool, struct obj_cgroup *objcg)
+iommu_frag_charged_locked(struct iommu_frag_pool *pool,
+			  struct obj_cgroup *objcg)
 {
 	struct list_head *head = iommu_frag_partial(pool, objcg);
 	struct iommu_frag_page *fp;
 	unsigned int seen = 0;
 
 	list_for_each_entry(fp, head, partial) {
-		if (fp->objcg == objcg)
+		if (fp->objcg == objcg) {
+			if (seen)
+				list_move(&fp->partial, head);
 			return fp;
+		}
 		if (++seen == IOMMU_FRAG_MEMCG_SCAN)
 			break;
 	}
@@ -799,16 +804,18 @@ VISIBLE_IF_KUNIT void *iommu_frag_alloc(struct iommu_frag_pool *pool,
 	void *virt;
 
 	spin_lock_irqsave(&pool->lock, flags);
-	fp = iommu_frag_first_locked(pool, objcg);
+	/* the uncharged list holds uncharged pages only */
+	if (likely(!objcg))
+		fp = list_first_entry_or_null(&pool->partial,
+					      struct iommu_frag_page, partial);
+	else
+		fp = iommu_frag_charged_locked(pool, objcg);
 	if (fp) {
 		i = ffz(fp->used);
 		__set_bit(i, &fp->used);
 		pool->used++;
 		if (fp->used == iommu_frag_full(pool))
 			list_del_init(&fp->partial);
-		else if (fp->partial.prev != iommu_frag_partial(pool, objcg))
-			/* found behind other memcgs' pages: first next time */
-			list_move(&fp->partial, iommu_frag_partial(pool, objcg));
 	}
 	spin_unlock_irqrestore(&pool->lock, flags);
 
