@@ -38,9 +38,9 @@ enum {
  * by obj_cgroup, and an allocation looks at no more than
  * IOMMU_FRAG_MEMCG_SCAN pages of other memcgs before it takes a new page.
  */
-#define IOMMU_FRAG_MEMCG_HASH_BITS 3
+#define IOMMU_FRAG_MEMCG_HASH_BITS 4
 #define IOMMU_FRAG_MEMCG_BUCKETS BIT(IOMMU_FRAG_MEMCG_HASH_BITS)
-#define IOMMU_FRAG_MEMCG_SCAN 8
+#define IOMMU_FRAG_MEMCG_SCAN 16
 
 /*
  * The pages of one node, zone and fragment size that have a free fragment,

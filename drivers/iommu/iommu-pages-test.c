@@ -1328,6 +1328,9 @@ static void iommu_pages_test_rcu_grace_period(struct kunit *test)
 	struct folio *folio;
 	bool started;
 
+	/* lazy callbacks may wait longer than the watchers */
+	if (IS_ENABLED(CONFIG_RCU_LAZY))
+		kunit_skip(test, "CONFIG_RCU_LAZY defers the callbacks");
 	iommu_frag_pool_init(&pool, numa_mem_id(), IOMMU_FRAG_ZONE_NORMAL,
 			     shift);
 	whole = iommu_alloc_pages_sz(GFP_KERNEL, 2 * PAGE_SIZE);
@@ -1345,22 +1348,33 @@ static void iommu_pages_test_rcu_grace_period(struct kunit *test)
 	c0 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(whole);
 	KUNIT_EXPECT_TRUE(test, wait_folio_put(folio));
+	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c0));
 	folio_put(folio);
 
 	rcu_read_lock();
 	c1 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(f1);
-	queued = get_state_synchronize_rcu();
+	/* ask for a grace period, and wait for it to start */
+	queued = start_poll_synchronize_rcu();
 	started = wait_gp_started(queued);
 	/* f1's callback is pending, for a grace period under way */
 	c2 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(f2);
 	rcu_read_unlock();
-	KUNIT_ASSERT_TRUE_MSG(test, started, "no grace period started in 5 s");
+	if (!started) {
+		/* the callbacks use the pool, on this stack */
+		rcu_barrier();
+		iommu_free_pages(k);
+		KUNIT_FAIL(test, "no grace period started in 5 s");
+		return;
+	}
 	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 2));
+	/* the count is read before the grace-period state */
+	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c1));
 	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 1));
+	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c2));
 
 	iommu_free_pages(k);
@@ -2431,18 +2445,41 @@ static void iommu_pages_test_memcg(struct kunit *test)
 	iommu_pages_test_memcg_frags(test, memcg, nid, before);
 }
 
-/*
- * Lower @memcg's limit to what it uses now; false if its usage kept moving.
- * Returns the limit it had in @max.
- */
-static bool memcg_limit_to_usage(struct mem_cgroup *memcg, unsigned long *max)
+struct memcg_limit {
+	struct mem_cgroup *memcg;
+	unsigned long max;
+};
+
+static void memcg_limit_restore(void *data)
 {
-	*max = READ_ONCE(memcg->memory.max);
+	struct memcg_limit *limit = data;
+
+	/* raising a limit cannot fail */
+	page_counter_set_max(&limit->memcg->memory, limit->max);
+}
+
+/*
+ * Lower @memcg's limit to what it uses now, until the limit is released
+ * with memcg_limit_restore() or the case ends (also if it fails); NULL if
+ * its usage kept moving.
+ */
+static struct memcg_limit *memcg_limit_to_usage(struct kunit *test,
+						struct mem_cgroup *memcg)
+{
+	struct memcg_limit *limit = kunit_kzalloc(test, sizeof(*limit),
+						  GFP_KERNEL);
+
+	if (!limit)
+		return NULL;
+	limit->memcg = memcg;
+	limit->max = READ_ONCE(memcg->memory.max);
 	for (int tries = 0; tries < 16; tries++)
 		if (!page_counter_set_max(&memcg->memory,
 					  page_counter_read(&memcg->memory)))
-			return true;
-	return false;
+			return kunit_add_action_or_reset(test,
+							 memcg_limit_restore,
+							 limit) ? NULL : limit;
+	return NULL;
 }
 
 /*
@@ -2455,11 +2492,13 @@ static bool memcg_limit_to_usage(struct mem_cgroup *memcg, unsigned long *max)
  */
 static void iommu_pages_test_memcg_limit(struct kunit *test)
 {
-	unsigned long max, frags = (num_possible_cpus() + 2) *
-		MEMCG_CHARGE_BATCH * (PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT);
+	unsigned long per = PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT;
+	unsigned long events = 0, frags = (num_possible_cpus() + 2) *
+		MEMCG_CHARGE_BATCH * per;
 	struct iommu_pages_list list = IOMMU_PAGES_LIST_INIT(list);
 	struct mem_cgroup *memcg = memcg_target, *old;
-	struct memcg_counters before, refused;
+	struct memcg_counters before, refused = {};
+	struct memcg_limit *limit;
 	int nid = numa_mem_id();
 	struct iommu_frag_pool pool;
 	unsigned long n;
@@ -2483,32 +2522,40 @@ static void iommu_pages_test_memcg_limit(struct kunit *test)
 		return;
 	}
 	before = memcg_snap(memcg, nid);
-	KUNIT_ASSERT_TRUE(test, memcg_limit_to_usage(memcg, &max));
+	limit = memcg_limit_to_usage(test, memcg);
+	KUNIT_ASSERT_NOT_NULL(test, limit);
+	/*
+	 * Usage moves (stocks drain, other charges go), so a refusal is not
+	 * repeatable: the counters are taken before each allocation that
+	 * needs a new page (every @per in this pool), and checked after the
+	 * one refused.
+	 */
 	old = set_active_memcg(memcg);
 	for (n = 0; n < frags; n++) {
+		if (!(n % per)) {
+			refused = memcg_snap(memcg, nid);
+			events = atomic_long_read(&memcg->memory_events[MEMCG_MAX]);
+		}
 		a = iommu_frag_alloc(&pool, GFP_NOWAIT | __GFP_ACCOUNT);
 		if (!a)
 			break;
 		iommu_pages_list_add(&list, a);
 	}
-	refused = memcg_snap(memcg, nid);
-	a = iommu_frag_alloc(&pool, GFP_NOWAIT | __GFP_ACCOUNT);
 	set_active_memcg(old);
-	/* refused at the limit, and the refusal changed nothing */
+	/* refused by the memcg's limit, and the refusal changed nothing */
 	KUNIT_EXPECT_LT(test, n, frags);
-	KUNIT_EXPECT_NULL(test, a);
-	KUNIT_EXPECT_GE(test, page_counter_read(&memcg->memory),
-			READ_ONCE(memcg->memory.max));
+	KUNIT_EXPECT_EQ(test, n % per, 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&memcg->memory_events[MEMCG_MAX]),
+			events);
 	EXPECT_MEMCG_DELTA(test, memcg, nid, refused, 0, 0);
 	kunit_info(test, "%lu charged fragments before the limit\n", n);
 
 	/* every charged fragment served counts, a page at a time */
-	KUNIT_EXPECT_EQ(test, refused.memcg - before.memcg,
-			DIV_ROUND_UP(n, PAGE_SIZE >> IOMMU_FRAG_MIN_SHIFT));
+	KUNIT_EXPECT_EQ(test, refused.memcg - before.memcg, n / per);
 	u = iommu_frag_alloc(&pool, GFP_NOWAIT);
 	KUNIT_EXPECT_NOT_NULL(test, u);
 	KUNIT_EXPECT_NULL(test, u ? memcg_of(u) : NULL);
-	page_counter_set_max(&memcg->memory, max);
+	kunit_release_action(test, memcg_limit_restore, limit);
 
 	iommu_put_pages_list(&list);
 	if (u)
