@@ -1295,12 +1295,13 @@ static bool wait_folio_put(struct folio *folio)
 }
 
 /*
- * Inside rcu_read_lock(): spin (up to 5 s) until a grace period starts
- * after @cookie was taken; it cannot end before the caller unlocks.
+ * Inside rcu_read_lock(): spin (up to 200 ms) until a grace period starts
+ * after @cookie was taken; it cannot end before the caller unlocks.  It
+ * never starts if one was under way at @cookie: that one cannot end.
  */
 static bool wait_gp_started(unsigned long cookie)
 {
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < 200; i++) {
 		if (get_state_synchronize_rcu() != cookie)
 			return true;
 		mdelay(1);
@@ -1314,7 +1315,9 @@ static bool wait_gp_started(unsigned long cookie)
  * polling cookies say so exactly; a fixed delay would not pass, however
  * long).  And a fragment freed while its page's callback is pending, for
  * a grace period already under way, waits for the next grace period, not
- * the one in progress.  The memory is watched as it comes free (a folio
+ * the one in progress (checked only if that grace period starts within
+ * 200 ms, which needs none under way before; a synchronize_rcu() makes
+ * that likely).  The memory is watched as it comes free (a folio
  * through a reference the test holds, fragments through their pool's
  * count), so the check can only miss a bug (a wait too short that a second
  * grace period covers before the watcher looks), never fail a correct free.
@@ -1348,36 +1351,36 @@ static void iommu_pages_test_rcu_grace_period(struct kunit *test)
 	c0 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(whole);
 	KUNIT_EXPECT_TRUE(test, wait_folio_put(folio));
+	/* the count is read before the grace-period state */
 	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c0));
 	folio_put(folio);
 
+	synchronize_rcu();
 	rcu_read_lock();
 	c1 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(f1);
 	/* ask for a grace period, and wait for it to start */
 	queued = start_poll_synchronize_rcu();
 	started = wait_gp_started(queued);
-	/* f1's callback is pending, for a grace period under way */
+	/* f1's callback is pending, for a grace period under way if started */
 	c2 = get_state_synchronize_rcu();
 	iommu_free_pages_rcu(f2);
 	rcu_read_unlock();
-	if (!started) {
-		/* the callbacks use the pool, on this stack */
-		rcu_barrier();
-		iommu_free_pages(k);
-		KUNIT_FAIL(test, "no grace period started in 5 s");
-		return;
-	}
+	if (!started)
+		kunit_info(test, "no grace period started: f2 not checked against one under way\n");
 	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 2));
 	/* the count is read before the grace-period state */
 	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c1));
 	KUNIT_EXPECT_TRUE(test, wait_pool_used(&pool, 1));
+	/* likewise */
 	smp_rmb();
 	KUNIT_EXPECT_TRUE(test, poll_state_synchronize_rcu(c2));
 
 	iommu_free_pages(k);
+	/* a callback still queued (a watcher gave up) uses the pool */
+	rcu_drain();
 	KUNIT_EXPECT_TRUE(test, list_empty(&pool.partial));
 }
 
